@@ -3,11 +3,36 @@ package ai.sovereign.server;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code sovereign} command line: results on stdout, logs on stderr; exit 0 ok, 1 failure, 2 bad usage. */
+/**
+ * The {@code sovereign} command line. Results go to stdout; logs, progress and statistics to stderr.
+ * Exit status: 0 success, 1 failure (one-line reason on stderr), 2 bad usage.
+ */
 @Command(name = "sovereign", mixinStandardHelpOptions = true, version = "sovereign 0.1.0",
-        description = "Sovereign AI Factory: self-hosted, auditable AI serving.")
-public final class Main {
+        description = "Sovereign AI Factory: self-hosted, auditable AI serving.",
+        subcommands = {GenerateCommand.class, ChatCommand.class, ModelsCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            commandLine.getErr().println("sovereign " + commandLine.getCommandName() + ": " + reason.lines().findFirst().orElse(reason));
+            if (System.getenv("SOVEREIGN_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (try --help)");
     }
 }

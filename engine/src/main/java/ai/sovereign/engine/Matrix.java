@@ -1,0 +1,57 @@
+package ai.sovereign.engine;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix of {@code rows} rows of {@code cols} elements (ggml {@code ne = [cols, rows]}),
+ * read in place from the mapped file. Multiplication rounds the input the way ggml does for the
+ * weight type (see {@link RowKernel}) so results match llama.cpp's.
+ */
+final class Matrix {
+    final String name;
+    final GgmlType type;
+    final int rows;
+    final int cols;
+    private final MemorySegment data;
+    private final RowKernel kernel;
+    private final long rowBytes;
+
+    Matrix(GgufTensor tensor, MemorySegment data) {
+        if (tensor.dimensions() > 2) {
+            throw new UnsupportedModelException("tensor " + tensor.name() + " has " + tensor.dimensions() + " dimensions; a matrix has at most 2");
+        }
+        if (!tensor.type().computable()) {
+            throw new UnsupportedModelException("tensor " + tensor.name() + " has type " + tensor.type()
+                    + ", which this engine cannot compute (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+        }
+        this.name = tensor.name();
+        this.type = tensor.type();
+        this.cols = Math.toIntExact(tensor.dimension(0));
+        this.rows = Math.toIntExact(tensor.dimension(1));
+        this.data = data;
+        this.kernel = RowKernel.of(type);
+        this.rowBytes = type.bytesFor(cols);
+    }
+
+    /** out[0, rows) = this · x[0, cols); {@code scratch} holds the rounded input. */
+    void multiply(float[] x, float[] out, PreparedActivations scratch) {
+        kernel.prepare(x, 0, cols, scratch);
+        for (int r = 0; r < rows; r++) {
+            out[r] = kernel.dot(data, r * rowBytes, scratch, cols);
+        }
+    }
+
+    /** Row {@code r} as floats (embedding lookup). */
+    void row(int r, float[] out) {
+        kernel.dequantize(data, r * rowBytes, out, 0, cols);
+    }
+
+    /** All elements as floats (small vectors: norms, biases, RoPE factors). */
+    float[] toFloats() {
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        for (int r = 0; r < rows; r++) {
+            kernel.dequantize(data, r * rowBytes, out, r * cols, cols);
+        }
+        return out;
+    }
+}
