@@ -177,13 +177,22 @@ public final class Generator {
         int hold = 0;
         for (String stop : settings.stop()) {
             for (int len = Math.min(stop.length() - 1, length - released); len > hold; len--) {
-                if (text.regionMatches(length - len, stop, 0, len)) {
+                if (regionMatches(length - len, stop, len)) {
                     hold = len;
                     break;
                 }
             }
         }
         return length - hold;
+    }
+
+    private boolean regionMatches(int start, String prefixOf, int length) {
+        for (int i = 0; i < length; i++) {
+            if (text.charAt(start + i) != prefixOf.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private String release(int end) {
