@@ -10,18 +10,26 @@ import java.nio.file.Path;
 public final class LanguageModel implements AutoCloseable {
     /** Context length used when neither the caller nor a smaller trained context sets one. */
     public static final int DEFAULT_CONTEXT_LENGTH = 4096;
+    /** Prompt tokens processed per forward call (llama.cpp's micro-batch). */
+    public static final int DEFAULT_BATCH_SIZE = 64;
 
     private final GgufFile file;
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Transformer transformer;
+    private final WorkerPool pool;
     private final int contextLength;
+    private final int batchSize;
 
-    private LanguageModel(GgufFile file, int contextLength) {
+    private LanguageModel(GgufFile file, Options options) {
         this.file = file;
         this.tokenizer = Tokenizer.fromGguf(file.metadata());
         this.config = ModelConfig.from(file.metadata(), tokenizer.size());
-        this.transformer = new Transformer(config, new Weights(file, config));
+        Weights weights = new Weights(file, config);
+        this.pool = new WorkerPool(options.threads() > 0 ? options.threads() : WorkerPool.defaultThreads());
+        this.transformer = new Transformer(config, weights, pool);
+        this.batchSize = options.batchSize() > 0 ? options.batchSize() : DEFAULT_BATCH_SIZE;
+        int contextLength = options.contextLength();
         int wanted = contextLength > 0 ? contextLength : Math.min(config.trainedContextLength(), DEFAULT_CONTEXT_LENGTH);
         if (wanted > config.trainedContextLength()) {
             System.err.println("warning: context length " + wanted + " exceeds the trained " + config.trainedContextLength());
@@ -30,13 +38,29 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * Loads {@code path}. {@code contextLength} of 0 takes the trained context length, capped at
-     * {@value #DEFAULT_CONTEXT_LENGTH}.
+     * How to load: {@code contextLength} 0 takes the trained context length capped at
+     * {@value #DEFAULT_CONTEXT_LENGTH}; {@code threads} 0 takes the available cores;
+     * {@code batchSize} 0 takes {@value #DEFAULT_BATCH_SIZE} prompt tokens per forward call.
      */
+    public record Options(int contextLength, int threads, int batchSize) {
+        public static final Options DEFAULTS = new Options(0, 0, 0);
+
+        public Options {
+            if (contextLength < 0 || threads < 0 || batchSize < 0) {
+                throw new IllegalArgumentException("context length, threads and batch size must be >= 0");
+            }
+        }
+    }
+
+    /** Loads {@code path} with the default threads and batch size. */
     public static LanguageModel load(Path path, int contextLength) throws IOException {
+        return load(path, new Options(contextLength, 0, 0));
+    }
+
+    public static LanguageModel load(Path path, Options options) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
-            return new LanguageModel(file, contextLength);
+            return new LanguageModel(file, options);
         } catch (RuntimeException e) {
             file.close();
             if (e instanceof GgufException g) {
@@ -64,15 +88,20 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Bytes a new session's KV cache takes. */
     public long sessionBytes() {
-        return Transformer.State.bytesFor(config, contextLength);
+        return Transformer.KvCache.bytesFor(config, contextLength);
+    }
+
+    public int threads() {
+        return pool.threads();
     }
 
     public Session newSession() {
-        return new Session(transformer, contextLength);
+        return new Session(transformer, contextLength, batchSize);
     }
 
     @Override
     public void close() {
+        pool.close();
         file.close();
     }
 }

@@ -33,11 +33,29 @@ final class Matrix {
         this.rowBytes = type.bytesFor(cols);
     }
 
-    /** out[0, rows) = this · x[0, cols); {@code scratch} holds the rounded input. */
-    void multiply(float[] x, float[] out, PreparedActivations scratch) {
-        kernel.prepare(x, 0, cols, scratch);
-        for (int r = 0; r < rows; r++) {
-            out[r] = kernel.dot(data, r * rowBytes, scratch, cols);
+    /** Below this many multiply-adds a product runs on the calling thread: waking workers costs more. */
+    private static final long PARALLEL_THRESHOLD = 1L << 16;
+
+    /**
+     * outs[t][0, rows) = this · xs[t][0, cols) for t in [0, count): each weight row is read once for
+     * all {@code count} inputs. {@code prepared[t]} receive the rounded inputs.
+     */
+    void multiply(float[][] xs, float[][] outs, int count, PreparedActivations[] prepared, WorkerPool pool) {
+        for (int t = 0; t < count; t++) {
+            kernel.prepare(xs[t], 0, cols, prepared[t]);
+        }
+        WorkerPool.RangeTask rowsTask = (worker, from, to) -> {
+            for (int r = from; r < to; r++) {
+                long offset = r * rowBytes;
+                for (int t = 0; t < count; t++) {
+                    outs[t][r] = kernel.dot(data, offset, prepared[t], cols);
+                }
+            }
+        };
+        if ((long) rows * cols * count < PARALLEL_THRESHOLD) {
+            rowsTask.run(0, 0, rows);
+        } else {
+            pool.run(rows, 16, rowsTask);
         }
     }
 

@@ -1,17 +1,31 @@
 package ai.sovereign.engine;
 
 /**
- * One sequence's position in a model: feeds tokens through the transformer and keeps their keys and
- * values. Not thread-safe; one generation at a time.
+ * One sequence in a model: feeds tokens through the transformer in chunks (a prompt is processed as
+ * matrix × matrix products, each weight read once per chunk) and keeps their keys and values.
+ * Not thread-safe; one generation at a time.
  */
 public final class Session {
     private final Transformer transformer;
-    private final Transformer.State state;
+    private final Transformer.KvCache cache;
+    private final Transformer.Scratch scratch;
+    private final Transformer.KvCache[] caches;
+    private final int[] positions;
+    private final float[][] logitsOut;
+    private final float[] logits;
     private int position;
 
-    Session(Transformer transformer, int contextLength) {
+    Session(Transformer transformer, int contextLength, int batchSize) {
+        ModelConfig c = transformer.config;
         this.transformer = transformer;
-        this.state = new Transformer.State(transformer.config, contextLength);
+        this.cache = new Transformer.KvCache(c, contextLength);
+        int capacity = Math.max(1, Math.min(batchSize, contextLength));
+        this.scratch = new Transformer.Scratch(c, capacity, contextLength, transformer.pool.threads());
+        this.caches = new Transformer.KvCache[capacity];
+        java.util.Arrays.fill(caches, cache);
+        this.positions = new int[capacity];
+        this.logitsOut = new float[capacity][];
+        this.logits = new float[c.vocabularySize()];
     }
 
     public int position() {
@@ -19,12 +33,12 @@ public final class Session {
     }
 
     public int contextLength() {
-        return state.contextLength;
+        return cache.contextLength;
     }
 
     /** Positions still free in the KV cache. */
     public int remaining() {
-        return state.contextLength - position;
+        return cache.contextLength - position;
     }
 
     /**
@@ -36,17 +50,26 @@ public final class Session {
             throw new IllegalArgumentException("no tokens to feed");
         }
         if (tokens.length > remaining()) {
-            throw new ContextOverflowException(position + tokens.length, state.contextLength);
+            throw new ContextOverflowException(position + tokens.length, cache.contextLength);
         }
         int vocabulary = transformer.config.vocabularySize();
-        float[] logits = null;
-        for (int i = 0; i < tokens.length; i++) {
-            int token = tokens[i];
+        for (int token : tokens) {
             if (token < 0 || token >= vocabulary) {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (vocabulary - 1) + ")");
             }
-            logits = transformer.forward(state, token, position, i == tokens.length - 1);
-            position++;
+        }
+        for (int start = 0; start < tokens.length; start += scratch.capacity) {
+            int count = Math.min(scratch.capacity, tokens.length - start);
+            int[] chunk = start == 0 && count == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, start, start + count);
+            for (int i = 0; i < count; i++) {
+                positions[i] = position + i;
+                logitsOut[i] = null;
+            }
+            if (start + count == tokens.length) {
+                logitsOut[count - 1] = logits;
+            }
+            transformer.forward(scratch, caches, chunk, positions, count, logitsOut);
+            position += count;
         }
         return logits;
     }

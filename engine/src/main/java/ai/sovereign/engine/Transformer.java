@@ -1,58 +1,54 @@
 package ai.sovereign.engine;
 
+import java.util.Arrays;
+
 /**
- * The forward pass of llama-family decoders (llama, qwen2, qwen3, exaone), one token at a time,
- * written to follow llama.cpp's graph and ggml's CPU numerics:
- * RMSNorm (sum of squares in double, scale {@code 1/sqrtf(mean + eps)}), Q/K/V projections (+ qwen2
- * biases, + qwen3 per-head Q/K RMSNorm), RoPE with ggml's running {@code theta *= theta_scale} and
- * optional frequency factors ({@code rope_freqs}, Llama 3.1 scaling), grouped-query attention over a
- * float32 KV cache with scale {@code 1/sqrt(headDim)}, SwiGLU feed-forward, final norm and output
- * projection. Matrix products round activations per weight type exactly as ggml does.
+ * The forward pass of llama-family decoders (llama, qwen2, qwen3, exaone) over a batch of tokens,
+ * written to follow llama.cpp's graph and ggml's CPU numerics: RMSNorm (sum of squares in double,
+ * scale {@code 1/sqrtf(mean + eps)}), Q/K/V projections (+ qwen2 biases, + qwen3 per-head Q/K
+ * RMSNorm), RoPE with ggml's running {@code theta *= theta_scale} and optional frequency factors
+ * ({@code rope_freqs}, Llama 3.1 scaling), grouped-query attention over float32 KV caches with scale
+ * {@code 1/sqrt(headDim)}, SwiGLU feed-forward, final norm and output projection. Matrix products
+ * round activations per weight type exactly as ggml does (see {@link PreparedActivations}).
+ *
+ * <p>Batching: a call runs {@code count} entries, each a token at a position of some sequence's
+ * {@link KvCache}. Every weight matrix is read once per call for all entries (prefill of a prompt,
+ * or one decode step of many sequences). All entries' keys and values are stored before attention,
+ * and each entry attends to its own cache up to its own position, so a prompt chunk is causal.
  */
 final class Transformer {
     final ModelConfig config;
     final Weights weights;
+    final WorkerPool pool;
+    /** Below this many multiply-adds per layer, attention runs on the calling thread. */
+    private static final long PARALLEL_ATTENTION_THRESHOLD = 1L << 15;
+
     private final float attentionScale;
     private final float ropeThetaScale;
 
-    Transformer(ModelConfig config, Weights weights) {
+    Transformer(ModelConfig config, Weights weights, WorkerPool pool) {
         this.config = config;
         this.weights = weights;
+        this.pool = pool;
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
         this.ropeThetaScale = (float) Math.pow(config.ropeBase(), -2.0 / config.ropeDimensions());
     }
 
-    /** Per-sequence state: the KV cache and scratch buffers, allocated once. */
-    static final class State {
+    /** One sequence's keys and values, float32, (layer) -> (position, kvDim). */
+    static final class KvCache {
         final int contextLength;
-        final float[][] keyCache;    // (layer) -> (position, kvDim)
-        final float[][] valueCache;  // (layer) -> (position, kvDim)
-        final float[] x, xb, xb2, q, k, v, attention, hb, hb2, scores, logits, rope;
-        final PreparedActivations prepared;
+        final float[][] keys;
+        final float[][] values;
 
-        State(ModelConfig c, int contextLength) {
-            this.contextLength = contextLength;
-            long cacheFloats = (long) contextLength * c.kvDim();
-            if (cacheFloats > Integer.MAX_VALUE - 8) {
+        KvCache(ModelConfig c, int contextLength) {
+            long floats = (long) contextLength * c.kvDim();
+            if (floats > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("KV cache of " + contextLength + " positions x " + c.kvDim()
                         + " values exceeds one array per layer; lower the context length");
             }
-            keyCache = new float[c.layers()][(int) cacheFloats];
-            valueCache = new float[c.layers()][(int) cacheFloats];
-            x = new float[c.embeddingLength()];
-            xb = new float[Math.max(c.embeddingLength(), c.queryDim())];
-            xb2 = new float[c.embeddingLength()];
-            q = new float[c.queryDim()];
-            k = new float[c.kvDim()];
-            v = new float[c.kvDim()];
-            attention = new float[c.queryDim()];
-            hb = new float[c.feedForwardLength()];
-            hb2 = new float[c.feedForwardLength()];
-            scores = new float[contextLength];
-            logits = new float[c.vocabularySize()];
-            rope = new float[c.ropeDimensions()];
-            int widest = Math.max(Math.max(c.embeddingLength(), c.queryDim()), c.feedForwardLength());
-            prepared = new PreparedActivations((widest + 255) / 256 * 256);
+            this.contextLength = contextLength;
+            keys = new float[c.layers()][(int) floats];
+            values = new float[c.layers()][(int) floats];
         }
 
         static long bytesFor(ModelConfig c, int contextLength) {
@@ -60,99 +56,170 @@ final class Transformer {
         }
     }
 
+    /** Activation buffers for up to {@code capacity} entries per call; allocated once, reused. */
+    static final class Scratch {
+        final int capacity;
+        final float[][] x, xb, xb2, q, k, v, attention, hb, hb2, rope, normalized, logits;
+        final float[][] scores; // (worker) -> (position)
+        final PreparedActivations[] prepared;
+
+        Scratch(ModelConfig c, int capacity, int maxContext, int workers) {
+            this.capacity = capacity;
+            x = new float[capacity][c.embeddingLength()];
+            xb = new float[capacity][c.embeddingLength()];
+            xb2 = new float[capacity][c.embeddingLength()];
+            q = new float[capacity][c.queryDim()];
+            k = new float[capacity][c.kvDim()];
+            v = new float[capacity][c.kvDim()];
+            attention = new float[capacity][c.queryDim()];
+            hb = new float[capacity][c.feedForwardLength()];
+            hb2 = new float[capacity][c.feedForwardLength()];
+            rope = new float[capacity][c.ropeDimensions()];
+            normalized = new float[capacity][];
+            logits = new float[capacity][];
+            scores = new float[workers][maxContext];
+            int widest = Math.max(Math.max(c.embeddingLength(), c.queryDim()), c.feedForwardLength());
+            prepared = new PreparedActivations[capacity];
+            for (int i = 0; i < capacity; i++) {
+                prepared[i] = new PreparedActivations(widest);
+            }
+        }
+    }
+
     /**
-     * Runs {@code token} at {@code position} (all earlier positions must be in the cache) and, when
-     * {@code computeLogits}, returns the state's logits array filled for the next token.
+     * Runs entries [0, count): token {@code tokens[i]} at {@code positions[i]} of {@code caches[i]}.
+     * For each i with {@code logitsOut[i] != null}, writes the next-token logits there.
      */
-    float[] forward(State s, int token, int position, boolean computeLogits) {
+    void forward(Scratch s, KvCache[] caches, int[] tokens, int[] positions, int count, float[][] logitsOut) {
+        if (count > s.capacity) {
+            throw new IllegalArgumentException("batch of " + count + " exceeds the scratch capacity " + s.capacity);
+        }
         ModelConfig c = config;
         Weights w = weights;
         int dim = c.embeddingLength();
         int headDim = c.headDim();
         int kvDim = c.kvDim();
-        int group = c.heads() / c.kvHeads();
-        w.tokenEmbedding.row(token, s.x);
-        fillRope(s.rope, position);
-
+        long attendedPositions = 0;
+        for (int i = 0; i < count; i++) {
+            w.tokenEmbedding.row(tokens[i], s.x[i]);
+            fillRope(s.rope[i], positions[i]);
+            attendedPositions += positions[i] + 1;
+        }
         for (int l = 0; l < c.layers(); l++) {
             Weights.Layer layer = w.layers[l];
-            rmsNorm(s.xb, s.x, layer.attentionNorm(), dim, c.rmsEpsilon());
-            layer.wq().multiply(s.xb, s.q, s.prepared);
-            layer.wk().multiply(s.xb, s.k, s.prepared);
-            layer.wv().multiply(s.xb, s.v, s.prepared);
-            if (layer.bq() != null) {
-                add(s.q, layer.bq(), c.queryDim());
-                add(s.k, layer.bk(), kvDim);
-                add(s.v, layer.bv(), kvDim);
+            for (int i = 0; i < count; i++) {
+                rmsNorm(s.xb[i], s.x[i], layer.attentionNorm(), dim, c.rmsEpsilon());
             }
-            if (layer.qNorm() != null) {
+            layer.wq().multiply(s.xb, s.q, count, s.prepared, pool);
+            layer.wk().multiply(s.xb, s.k, count, s.prepared, pool);
+            layer.wv().multiply(s.xb, s.v, count, s.prepared, pool);
+            for (int i = 0; i < count; i++) {
+                if (layer.bq() != null) {
+                    add(s.q[i], layer.bq(), c.queryDim());
+                    add(s.k[i], layer.bk(), kvDim);
+                    add(s.v[i], layer.bv(), kvDim);
+                }
+                if (layer.qNorm() != null) {
+                    for (int h = 0; h < c.heads(); h++) {
+                        rmsNorm(s.q[i], h * headDim, layer.qNorm(), headDim, c.rmsEpsilon());
+                    }
+                    for (int h = 0; h < c.kvHeads(); h++) {
+                        rmsNorm(s.k[i], h * headDim, layer.kNorm(), headDim, c.rmsEpsilon());
+                    }
+                }
                 for (int h = 0; h < c.heads(); h++) {
-                    rmsNormInPlace(s.q, h * headDim, layer.qNorm(), headDim, c.rmsEpsilon());
+                    rotate(s.q[i], h * headDim, s.rope[i]);
                 }
                 for (int h = 0; h < c.kvHeads(); h++) {
-                    rmsNormInPlace(s.k, h * headDim, layer.kNorm(), headDim, c.rmsEpsilon());
+                    rotate(s.k[i], h * headDim, s.rope[i]);
+                }
+                System.arraycopy(s.k[i], 0, caches[i].keys[l], positions[i] * kvDim, kvDim);
+                System.arraycopy(s.v[i], 0, caches[i].values[l], positions[i] * kvDim, kvDim);
+            }
+            int layerIndex = l;
+            WorkerPool.RangeTask attention = (worker, from, to) -> {
+                for (int item = from; item < to; item++) {
+                    int i = item / c.heads();
+                    attend(s, s.scores[worker], caches[i], layerIndex, i, item % c.heads(), positions[i]);
+                }
+            };
+            if (attendedPositions * c.queryDim() < PARALLEL_ATTENTION_THRESHOLD) {
+                attention.run(0, 0, count * c.heads());
+            } else {
+                pool.run(count * c.heads(), 1, attention);
+            }
+            layer.wo().multiply(s.attention, s.xb2, count, s.prepared, pool);
+            for (int i = 0; i < count; i++) {
+                add(s.x[i], s.xb2[i], dim);
+                rmsNorm(s.xb[i], s.x[i], layer.ffnNorm(), dim, c.rmsEpsilon());
+            }
+            layer.gate().multiply(s.xb, s.hb, count, s.prepared, pool);
+            layer.up().multiply(s.xb, s.hb2, count, s.prepared, pool);
+            for (int i = 0; i < count; i++) {
+                float[] gate = s.hb[i];
+                float[] up = s.hb2[i];
+                for (int j = 0; j < c.feedForwardLength(); j++) {
+                    float g = gate[j];
+                    gate[j] = g / (1f + (float) Math.exp(-g)) * up[j];
                 }
             }
-            for (int h = 0; h < c.heads(); h++) {
-                rotate(s.q, h * headDim, s.rope);
+            layer.down().multiply(s.hb, s.xb2, count, s.prepared, pool);
+            for (int i = 0; i < count; i++) {
+                add(s.x[i], s.xb2[i], dim);
             }
-            for (int h = 0; h < c.kvHeads(); h++) {
-                rotate(s.k, h * headDim, s.rope);
-            }
-            System.arraycopy(s.k, 0, s.keyCache[l], position * kvDim, kvDim);
-            System.arraycopy(s.v, 0, s.valueCache[l], position * kvDim, kvDim);
-
-            float[] keys = s.keyCache[l];
-            float[] values = s.valueCache[l];
-            for (int h = 0; h < c.heads(); h++) {
-                int qOffset = h * headDim;
-                int kvOffset = (h / group) * headDim;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t <= position; t++) {
-                    int kOffset = t * kvDim + kvOffset;
-                    float dot = 0f;
-                    for (int i = 0; i < headDim; i++) {
-                        dot += s.q[qOffset + i] * keys[kOffset + i];
-                    }
-                    float score = dot * attentionScale;
-                    s.scores[t] = score;
-                    max = Math.max(max, score);
-                }
-                double sum = 0;
-                for (int t = 0; t <= position; t++) {
-                    float e = (float) Math.exp(s.scores[t] - max);
-                    s.scores[t] = e;
-                    sum += e;
-                }
-                float inverse = (float) (1.0 / sum);
-                java.util.Arrays.fill(s.attention, qOffset, qOffset + headDim, 0f);
-                for (int t = 0; t <= position; t++) {
-                    float a = s.scores[t] * inverse;
-                    int vOffset = t * kvDim + kvOffset;
-                    for (int i = 0; i < headDim; i++) {
-                        s.attention[qOffset + i] += a * values[vOffset + i];
-                    }
-                }
-            }
-            layer.wo().multiply(s.attention, s.xb2, s.prepared);
-            add(s.x, s.xb2, dim);
-
-            rmsNorm(s.xb, s.x, layer.ffnNorm(), dim, c.rmsEpsilon());
-            layer.gate().multiply(s.xb, s.hb, s.prepared);
-            layer.up().multiply(s.xb, s.hb2, s.prepared);
-            for (int i = 0; i < c.feedForwardLength(); i++) {
-                float g = s.hb[i];
-                s.hb[i] = g / (1f + (float) Math.exp(-g)) * s.hb2[i];
-            }
-            layer.down().multiply(s.hb, s.xb2, s.prepared);
-            add(s.x, s.xb2, dim);
         }
-        if (!computeLogits) {
-            return null;
+        int outputs = 0;
+        for (int i = 0; i < count; i++) {
+            if (logitsOut[i] != null) {
+                rmsNorm(s.xb[i], s.x[i], w.outputNorm, dim, c.rmsEpsilon());
+                s.normalized[outputs] = s.xb[i];
+                s.logits[outputs] = logitsOut[i];
+                outputs++;
+            }
         }
-        rmsNorm(s.xb, s.x, w.outputNorm, dim, c.rmsEpsilon());
-        w.output.multiply(s.xb, s.logits, s.prepared);
-        return s.logits;
+        if (outputs > 0) {
+            w.output.multiply(s.normalized, s.logits, outputs, s.prepared, pool);
+            Arrays.fill(s.normalized, 0, outputs, null);
+            Arrays.fill(s.logits, 0, outputs, null);
+        }
+    }
+
+    /** One head of one entry: softmax(q·K^T · scale) · V over positions [0, position]. */
+    private void attend(Scratch s, float[] scores, KvCache cache, int layer, int entry, int head, int position) {
+        int headDim = config.headDim();
+        int kvDim = config.kvDim();
+        int qOffset = head * headDim;
+        int kvOffset = head / (config.heads() / config.kvHeads()) * headDim;
+        float[] q = s.q[entry];
+        float[] keys = cache.keys[layer];
+        float[] values = cache.values[layer];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t <= position; t++) {
+            int kOffset = t * kvDim + kvOffset;
+            float dot = 0f;
+            for (int i = 0; i < headDim; i++) {
+                dot += q[qOffset + i] * keys[kOffset + i];
+            }
+            float score = dot * attentionScale;
+            scores[t] = score;
+            max = Math.max(max, score);
+        }
+        double sum = 0;
+        for (int t = 0; t <= position; t++) {
+            float e = (float) Math.exp(scores[t] - max);
+            scores[t] = e;
+            sum += e;
+        }
+        float inverse = (float) (1.0 / sum);
+        float[] out = s.attention[entry];
+        Arrays.fill(out, qOffset, qOffset + headDim, 0f);
+        for (int t = 0; t <= position; t++) {
+            float a = scores[t] * inverse;
+            int vOffset = t * kvDim + kvOffset;
+            for (int i = 0; i < headDim; i++) {
+                out[qOffset + i] += a * values[vOffset + i];
+            }
+        }
     }
 
     /** cos/sin pairs for one position, as ggml_rope_cache_init computes them. */
@@ -197,14 +264,14 @@ final class Transformer {
         for (int i = 0; i < n; i++) {
             sum += x[i] * x[i];
         }
-        float mean = (float) (sum / n);
-        float scale = 1f / (float) Math.sqrt(mean + eps);
+        float scale = 1f / (float) Math.sqrt((float) (sum / n) + eps);
         for (int i = 0; i < n; i++) {
             out[i] = x[i] * scale * weight[i];
         }
     }
 
-    private static void rmsNormInPlace(float[] x, int offset, float[] weight, int n, float eps) {
+    /** In place over x[offset, offset + n) (qwen3's per-head Q/K norm). */
+    private static void rmsNorm(float[] x, int offset, float[] weight, int n, float eps) {
         double sum = 0;
         for (int i = 0; i < n; i++) {
             sum += x[offset + i] * x[offset + i];
