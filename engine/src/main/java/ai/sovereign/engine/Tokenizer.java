@@ -412,7 +412,7 @@ public final class Tokenizer {
             return GgufFile.rawBytes(text);
         }
         if ((attr & ATTR_NORMAL) != 0) {
-            return spm ? GgufFile.rawBytes(text.replace(SPACE_ESCAPE, " ")) : byteDecode(text);
+            return spm ? unescapeSpaces(GgufFile.rawBytes(text)) : byteDecode(text);
         }
         if ((attr & ATTR_BYTE) != 0) {
             if (text.length() < 6 || !text.startsWith("<0x")) {
@@ -421,6 +421,20 @@ public final class Tokenizer {
             return new byte[] {(byte) Integer.parseInt(text.substring(3, 5), 16)};
         }
         return new byte[0];
+    }
+
+    /** llama_unescape_whitespace on bytes: every UTF-8 U+2581 (E2 96 81) becomes a space. */
+    private static byte[] unescapeSpaces(byte[] bytes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
+        for (int i = 0; i < bytes.length; i++) {
+            if (i + 2 < bytes.length && bytes[i] == (byte) 0xE2 && bytes[i + 1] == (byte) 0x96 && bytes[i + 2] == (byte) 0x81) {
+                out.write(' ');
+                i += 2;
+            } else {
+                out.write(bytes[i]);
+            }
+        }
+        return out.toByteArray();
     }
 
     /** llama_decode_text: GPT-2 characters back to bytes; an unmapped character becomes [UNK_BYTE_0x..] as in llama.cpp. */
