@@ -139,7 +139,7 @@ class ActivationQuantizationTest {
             70000f,                 // beyond fp16 range -> infinity
         };
         PreparedActivations p = new PreparedActivations(8);
-        RowKernel.of(GgmlType.F16).prepare(x, 0, 6, p);
+        p.prepareF16(x, 0, 6);
         assertEquals(PreparedActivations.Format.F16, p.format());
         assertEquals(1f, p.values[0]);
         assertEquals(1f + 0x1p-9f, p.values[1]);
