@@ -23,6 +23,7 @@ final class Generation {
     private final GenerationSettings settings;
     private final TokenListener listener;
     private final Sampler sampler;
+    private final TokenConstraint constraint;
     private final int promptTokens;
     private final int limit;
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
@@ -44,6 +45,7 @@ final class Generation {
         this.settings = settings;
         this.listener = listener == null ? TokenListener.NONE : listener;
         this.sampler = new Sampler(settings.sampling(), tokenizer.size());
+        this.constraint = settings.constraint() == null ? null : settings.constraint().create(tokenizer);
         for (int t : prompt) {
             sampler.accept(t);
         }
@@ -81,6 +83,9 @@ final class Generation {
         }
         int vocabulary = tokenizer.size();
         sampler.penalize(logits);
+        if (constraint != null) {
+            constraint.mask(logits);
+        }
         int[] forced = settings.forcedTokens();
         int token = forced != null ? forced[count] : sampler.sample(logits, vocabulary);
         double logprob = Double.NaN;
@@ -98,6 +103,9 @@ final class Generation {
             }
         }
         sampler.accept(token);
+        if (constraint != null) {
+            constraint.accept(token);
+        }
         if (forced == null && settings.stopAtEndOfGeneration() && tokenizer.isEndOfGeneration(token)) {
             finish(GenerationResult.FinishReason.STOP);
             return false;
@@ -116,6 +124,10 @@ final class Generation {
         if (stopAt >= 0) {
             text.setLength(stopAt);
             stoppedByString = true;
+            finish(GenerationResult.FinishReason.STOP);
+            return false;
+        }
+        if (constraint != null && constraint.complete()) {
             finish(GenerationResult.FinishReason.STOP);
             return false;
         }

@@ -6,7 +6,8 @@ import java.util.List;
  * One generation's limits: at most {@code maxTokens} new tokens; stop at any of {@code stop} (the
  * stop text is not returned) or at an end-of-generation token when {@code stopAtEndOfGeneration};
  * {@code topLogprobs} alternatives per token (0 = only the chosen token's log-probability when
- * {@code logprobs}); {@code forcedTokens}, when not null, are fed instead of sampling (teacher forcing).
+ * {@code logprobs}); {@code forcedTokens}, when not null, are fed instead of sampling (teacher forcing);
+ * {@code constraint}, when not null, restricts each choice (see {@link TokenConstraint}).
  */
 public record GenerationSettings(
         int maxTokens,
@@ -15,7 +16,8 @@ public record GenerationSettings(
         boolean stopAtEndOfGeneration,
         boolean logprobs,
         int topLogprobs,
-        int[] forcedTokens) {
+        int[] forcedTokens,
+        TokenConstraint.Factory constraint) {
 
     public static final int MAX_TOP_LOGPROBS = 20;
 
@@ -37,6 +39,10 @@ public record GenerationSettings(
     }
 
     public static GenerationSettings of(int maxTokens, SamplingSettings sampling) {
-        return new GenerationSettings(maxTokens, sampling, List.of(), true, false, 0, null);
+        return new GenerationSettings(maxTokens, sampling, List.of(), true, false, 0, null, null);
+    }
+
+    public GenerationSettings withConstraint(TokenConstraint.Factory factory) {
+        return new GenerationSettings(maxTokens, sampling, stop, stopAtEndOfGeneration, logprobs, topLogprobs, forcedTokens, factory);
     }
 }

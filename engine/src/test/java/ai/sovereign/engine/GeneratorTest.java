@@ -63,7 +63,7 @@ class GeneratorTest {
     @Test
     void stopStringEndsGenerationAndIsNeitherReturnedNorStreamed() {
         StringBuilder streamed = new StringBuilder();
-        GenerationSettings settings = new GenerationSettings(64, SamplingSettings.greedy(), List.of("Lily", "zzz"), true, false, 0, null);
+        GenerationSettings settings = new GenerationSettings(64, SamplingSettings.greedy(), List.of("Lily", "zzz"), true, false, 0, null, null);
         GenerationResult r = run(settings, t -> {
             streamed.append(t.text());
             return true;
@@ -77,7 +77,7 @@ class GeneratorTest {
     void heldBackTailIsReleasedWhenItDoesNotBecomeAStop() {
         // "Lily's dog" never appears, but "Lily" does: the held "Lily" must come out in the stream.
         StringBuilder streamed = new StringBuilder();
-        GenerationSettings settings = new GenerationSettings(64, SamplingSettings.greedy(), List.of("Lily's dog"), true, false, 0, null);
+        GenerationSettings settings = new GenerationSettings(64, SamplingSettings.greedy(), List.of("Lily's dog"), true, false, 0, null, null);
         GenerationResult r = run(settings, t -> {
             streamed.append(t.text());
             return true;
@@ -99,7 +99,7 @@ class GeneratorTest {
     @Test
     void logprobsDescribeTheDistribution() {
         List<GeneratedToken> tokens = new ArrayList<>();
-        GenerationSettings settings = new GenerationSettings(8, SamplingSettings.greedy(), List.of(), true, true, 5, null);
+        GenerationSettings settings = new GenerationSettings(8, SamplingSettings.greedy(), List.of(), true, true, 5, null, null);
         run(settings, t -> tokens.add(t));
         for (GeneratedToken t : tokens) {
             if (t.id() < 0) {
@@ -128,7 +128,7 @@ class GeneratorTest {
             int[] forced = {3 + 0xEC, 3 + 0x95, 3 + 0x88};
             List<String> deltas = new ArrayList<>();
             GenerationResult r = Generator.generate(lm.newSession(), tok, tok.encode("x", true, false),
-                    new GenerationSettings(3, SamplingSettings.greedy(), List.of(), false, false, 0, forced), t -> deltas.add(t.text()));
+                    new GenerationSettings(3, SamplingSettings.greedy(), List.of(), false, false, 0, forced, null), t -> deltas.add(t.text()));
             assertEquals(List.of("", "", "안"), deltas);
             assertEquals("안", r.text());
             assertArrayEquals(forced, r.tokens());
@@ -152,7 +152,7 @@ class GeneratorTest {
         try (LanguageModel small = LanguageModel.load(Fixtures.shared("models/stories260K.gguf"), 12)) {
             int[] prompt = small.tokenizer().encode("Once upon a time", true, false);
             GenerationResult r = Generator.generate(small.newSession(), small.tokenizer(), prompt,
-                    new GenerationSettings(100, SamplingSettings.greedy(), List.of(), false, false, 0, null), null);
+                    new GenerationSettings(100, SamplingSettings.greedy(), List.of(), false, false, 0, null, null), null);
             assertEquals(GenerationResult.FinishReason.LENGTH, r.finishReason());
             assertEquals(12 - prompt.length + 1, r.completionTokens(), "the last token is reported though it is never fed");
         }

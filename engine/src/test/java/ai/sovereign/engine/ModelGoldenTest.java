@@ -33,7 +33,7 @@ class ModelGoldenTest {
         try (LanguageModel lm = LanguageModel.load(model, 0)) {
             int[] prompt = lm.tokenizer().encode(PROMPT, true, false);
             GenerationResult result = Generator.generate(lm.newSession(), lm.tokenizer(), prompt,
-                    new GenerationSettings(64, SamplingSettings.greedy(), List.of(), false, false, 0, null), null);
+                    new GenerationSettings(64, SamplingSettings.greedy(), List.of(), false, false, 0, null, null), null);
             assertEquals(64, result.completionTokens());
             // llama-cli echoes the prompt with its SentencePiece leading space, then the continuation,
             // then ends its output with "\n\n" of its own.

@@ -94,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
             };
             long start = System.nanoTime();
             GenerationResult result = Generator.generate(session, lm.tokenizer(), promptIds,
-                    new GenerationSettings(maxTokens, settings, List.of(), !ignoreEos && forced == null, false, 0, forced), listener);
+                    new GenerationSettings(maxTokens, settings, List.of(), !ignoreEos && forced == null, false, 0, forced, null), listener);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (tokens) {
                 out.println(ids);
