@@ -95,6 +95,10 @@ public final class LanguageModel implements AutoCloseable {
         return pool.threads();
     }
 
+    Transformer transformer() {
+        return transformer;
+    }
+
     public Session newSession() {
         return new Session(transformer, contextLength, batchSize);
     }

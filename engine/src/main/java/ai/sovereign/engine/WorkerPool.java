@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * A persistent pool of platform threads that splits a range of work (matrix rows) across cores.
  * The caller takes the first share itself; workers spin briefly for the next job and then park, so
  * a token's many small matrix products pay no thread creation and little wake-up latency.
- * One job runs at a time: {@link #run} is meant to be called by one driving thread.
+ * One job runs at a time: a caller that finds the pool busy with another thread's job runs its own
+ * job alone on its own thread rather than wait (results are the same; only speed differs).
  */
 final class WorkerPool implements AutoCloseable {
     /** A share of a job: items [from, to), run by worker {@code worker} (0 = the caller) of {@link #threads()}. */
@@ -20,6 +21,7 @@ final class WorkerPool implements AutoCloseable {
     private final int threads;
     private final Thread[] workers;
     private final AtomicInteger pending = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile long generation;
     private volatile boolean closed;
     private volatile RangeTask task;
@@ -53,10 +55,18 @@ final class WorkerPool implements AutoCloseable {
      * {@code granularity} (except the last); returns when every share is done.
      */
     void run(int n, int granularity, RangeTask task) {
-        if (threads == 1 || n <= granularity) {
+        if (threads == 1 || n <= granularity || !busy.compareAndSet(false, true)) {
             task.run(0, 0, n);
             return;
         }
+        try {
+            runShared(n, granularity, task);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private void runShared(int n, int granularity, RangeTask task) {
         this.task = task;
         this.items = n;
         this.grain = granularity;
