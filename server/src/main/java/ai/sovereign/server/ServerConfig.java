@@ -1,0 +1,122 @@
+package ai.sovereign.server;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code sovereign.yaml}: every key optional; the defaults serve on one machine (see PRODUCT.md's
+ * config contract). Unknown keys are errors naming the key, so a typo never silently changes policy.
+ */
+record ServerConfig(
+        Server server,
+        Store store,
+        Local local,
+        Limits limits,
+        List<ModelEntry> models) {
+
+    record Server(Integer port, String host) {
+        int portOrDefault() {
+            return port == null ? 8080 : port;
+        }
+
+        String hostOrDefault() {
+            return host == null ? "127.0.0.1" : host;
+        }
+    }
+
+    record Store(String url) {
+        /** The embedded store's directory ({@code embedded:./data} by default). */
+        Path dataDirectory() {
+            String u = url == null ? "embedded:./data" : url;
+            return u.startsWith("embedded:") ? Path.of(u.substring("embedded:".length())) : Path.of("./data");
+        }
+    }
+
+    /** The in-process engine as a node. */
+    record Local(String jurisdiction, String site, String tier, Double powerWatts,
+                 Integer threads, Integer contextLength, Integer maxSequences, Integer maxQueued) {
+        String jurisdictionOrDefault() {
+            return jurisdiction == null ? "KR" : jurisdiction;
+        }
+
+        String siteOrDefault() {
+            return site == null ? "local" : site;
+        }
+    }
+
+    /** A registered model: a local GGUF file ({@code path}) or a model served by remote nodes ({@code remote: true}). */
+    record ModelEntry(String name, String path, String sha256, String license, Boolean remote, String kind) {
+        boolean isRemote() {
+            return Boolean.TRUE.equals(remote);
+        }
+    }
+
+    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, List.of());
+
+    Server serverOrDefault() {
+        return server == null ? new Server(null, null) : server;
+    }
+
+    Store storeOrDefault() {
+        return store == null ? new Store(null) : store;
+    }
+
+    Local localOrDefault() {
+        return local == null ? new Local(null, null, null, null, null, null, null, null) : local;
+    }
+
+    Limits limitsOrDefault() {
+        return limits == null ? Limits.DEFAULTS : limits.withDefaults();
+    }
+
+    List<ModelEntry> modelsOrEmpty() {
+        return models == null ? List.of() : models;
+    }
+
+    static ServerConfig load(Path file) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        try {
+            ServerConfig config = yaml.readValue(Files.readAllBytes(file), ServerConfig.class);
+            return config == null ? DEFAULTS : config;
+        } catch (JsonMappingException e) {
+            String path = e.getPath().stream()
+                    .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b).orElse("(top)");
+            throw new IllegalArgumentException(file + ": invalid config at " + path + ": " + e.getOriginalMessage());
+        }
+    }
+
+    /** Adds {@code --model NAME=PATH} registrations (a flag replaces a config entry of the same name). */
+    ServerConfig withModels(Map<String, Path> extra) {
+        List<ModelEntry> merged = new ArrayList<>();
+        for (ModelEntry m : modelsOrEmpty()) {
+            if (!extra.containsKey(m.name())) {
+                merged.add(m);
+            }
+        }
+        extra.forEach((name, path) -> merged.add(new ModelEntry(name, path.toString(), null, null, null, null)));
+        return new ServerConfig(server, store, local, limits, merged);
+    }
+
+    ServerConfig withPort(int port) {
+        Server s = serverOrDefault();
+        return new ServerConfig(new Server(port, s.host()), store, local, limits, models);
+    }
+
+    ServerConfig withHost(String host) {
+        Server s = serverOrDefault();
+        return new ServerConfig(new Server(s.port(), host), store, local, limits, models);
+    }
+}
