@@ -1,13 +1,12 @@
 package ai.sovereign.engine;
 
+import ai.sovereign.engine.GgufMetadata.TypeTree;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,31 +14,55 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A GGUF file (versions 2 and 3), memory-mapped read-only with {@code java.lang.foreign}, so files
- * beyond 2 GiB work and tensor data is never copied.
+ * beyond 2 GiB work and tensor data is never copied. {@link #parse} reads an in-memory image; heap
+ * segments ({@code MemorySegment.ofArray(byte[])}) work as well as mapped ones (all reads use
+ * unaligned layouts).
  *
  * <p>Layout (ggml's gguf.md): magic "GGUF", uint32 version, uint64 tensor count, uint64 metadata count,
  * metadata key/value pairs, tensor infos (name, n_dims, dims, type, offset), padding to
  * {@code general.alignment} (default 32), tensor data. All little endian.
  *
- * <p>Hostile input: every count and length is checked against the bytes that remain before anything
- * is allocated, so a corrupt file fails fast with a {@link GgufException} naming the field, its value
- * and the limit; it never allocates more than the file's size nor reads outside the mapping.
+ * <p>Hostile input. The header is untrusted; every malformed, truncated or oversized field fails with
+ * a {@link GgufException} naming the field, its value and the limit, never another exception. Limits:
+ * <ul>
+ *   <li>{@link #MAX_TENSORS} tensors, {@link #MAX_METADATA_ENTRIES} metadata entries,
+ *       {@link #MAX_ARRAY_LENGTH} elements per array, {@link #MAX_ARRAY_NESTING} levels of arrays of arrays;
+ *   <li>keys of at most {@link #MAX_KEY_BYTES} bytes, tensor names of at most {@link #MAX_TENSOR_NAME_BYTES};
+ *   <li>1..{@link #MAX_DIMENSIONS} dimensions, each 1..{@link #MAX_DIMENSION}, element and byte counts
+ *       that fit 63 bits; data aligned, inside the file and not overlapping;
+ *   <li>{@code general.alignment} an integer power of two in 1..{@link #MAX_ALIGNMENT}; bools 0 or 1;
+ *       unique keys and tensor names; known value and tensor types; version 2 or 3.
+ * </ul>
+ * Byte accounting: before any count is used to allocate, it is checked against the bytes that remain,
+ * counting the least each item can take in the file (a string its 8-byte length, an array its type
+ * and length), so what the reader keeps is bounded by a small multiple of the file size (measured by
+ * {@code GgufFuzzTest}: under {@link #MAX_HEAP_PER_FILE_BYTE} bytes of heap per file byte, plus a
+ * constant). Parsing is a single linear pass; nothing outside the segment is ever read.
  */
 public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747; // "GGUF" little endian
     static final int MAX_DIMENSIONS = 4;
+    static final long MAX_DIMENSION = 1L << 40;
     static final int MAX_TENSOR_NAME_BYTES = 63; // GGML_MAX_NAME - 1
     static final int MAX_KEY_BYTES = 65_535;
     static final long MAX_TENSORS = 1L << 20;
     static final long MAX_METADATA_ENTRIES = 1L << 20;
+    static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8; // the largest Java array
     static final int MAX_ARRAY_NESTING = 4;
     static final int DEFAULT_ALIGNMENT = 32;
+    static final int MAX_ALIGNMENT = 1 << 16;
+    static final int MAX_HEAP_PER_FILE_BYTE = 16;
+    /** Least bytes of one metadata entry: key length (empty key), value type, a uint8 value. */
+    static final int MIN_METADATA_ENTRY_BYTES = 8 + 4 + 1;
+    /** Least bytes of one tensor info: name length (empty name), n_dims, one dimension, type, offset. */
+    static final int MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -62,72 +85,82 @@ public final class GgufFile implements AutoCloseable {
         this.arena = arena;
         this.file = file;
         Reader in = new Reader(file);
-        int magic = in.i32("magic");
+        int magic = in.i32("magic", null);
         if (magic != MAGIC) {
-            throw new GgufException(String.format("not a GGUF file: magic is 0x%08x, expected 0x%08x (\"GGUF\")", magic, MAGIC));
+            throw new GgufException(String.format("magic is 0x%08x, expected 0x%08x (\"GGUF\"): not a GGUF file", magic, MAGIC));
         }
-        version = in.i32("version");
+        version = in.i32("version", null);
         if (version != 2 && version != 3) {
-            throw new GgufException("GGUF version " + Integer.toUnsignedString(version) + " is not supported (supported: 2, 3)");
+            throw new GgufException("version is " + Integer.toUnsignedString(version) + " (supported: 2, 3)");
         }
-        long tensorCount = in.count("tensor_count", MAX_TENSORS, 8 + 4 + 4 + 8 + 8);
-        long kvCount = in.count("metadata_kv_count", MAX_METADATA_ENTRIES, 8 + 1 + 4 + 1);
-        Map<String, Object> kv = new LinkedHashMap<>();
+        long tensorCount = in.count("tensor_count", null, MAX_TENSORS, MIN_TENSOR_INFO_BYTES);
+        long kvCount = in.count("metadata_kv_count", null, MAX_METADATA_ENTRIES, MIN_METADATA_ENTRY_BYTES);
+        LinkedHashMap<String, Object> kv = new LinkedHashMap<>();
+        Map<String, TypeTree> types = new HashMap<>();
         for (long i = 0; i < kvCount; i++) {
-            String key = in.string("metadata key #" + i, MAX_KEY_BYTES);
-            int valueType = in.i32("type of metadata " + key);
-            Object value = in.value(key, valueType, 0);
-            if (kv.putIfAbsent(key, value) != null) {
-                throw new GgufException("metadata key " + key + " appears twice");
+            String key = in.string("metadata key #", null, i, MAX_KEY_BYTES);
+            GgufValueType valueType = in.valueType("type of metadata ", key);
+            if (kv.containsKey(key)) {
+                throw new GgufException("metadata key " + key + " appears twice (keys must be unique)");
             }
+            TypeTree[] tree = new TypeTree[1];
+            kv.put(key, in.value(key, valueType, 0, tree));
+            types.put(key, tree[0]);
         }
-        metadata = new GgufMetadata(kv);
+        metadata = new GgufMetadata(kv, types);
         alignment = readAlignment(metadata);
 
         List<GgufTensor> infos = new ArrayList<>((int) tensorCount);
-        Map<String, GgufTensor> byName = new LinkedHashMap<>();
+        Map<String, GgufTensor> byName = new HashMap<>();
         for (long i = 0; i < tensorCount; i++) {
-            String name = in.string("name of tensor #" + i, MAX_TENSOR_NAME_BYTES);
-            int dims = in.i32("n_dims of tensor " + name);
-            if (dims < 1 || dims > MAX_DIMENSIONS) {
-                throw new GgufException("tensor " + name + " has n_dims " + Integer.toUnsignedString(dims) + " (allowed 1.." + MAX_DIMENSIONS + ")");
-            }
-            long[] shape = new long[dims];
-            long elements = 1;
-            for (int d = 0; d < dims; d++) {
-                shape[d] = in.i64("dimension " + d + " of tensor " + name);
-                if (shape[d] < 1 || shape[d] > file.byteSize() * 64) {
-                    throw new GgufException("tensor " + name + " dimension " + d + " is " + Long.toUnsignedString(shape[d])
-                            + " (allowed 1.." + file.byteSize() * 64 + " for a file of " + file.byteSize() + " bytes)");
-                }
-                elements = multiply(elements, shape[d], "element count of tensor " + name);
-            }
-            int typeId = in.i32("type of tensor " + name);
-            GgmlType type = GgmlType.byId(typeId);
-            if (type == null) {
-                throw new GgufException("tensor " + name + " has unknown ggml type id " + Integer.toUnsignedString(typeId));
-            }
-            if (shape[0] % type.blockLength() != 0) {
-                throw new GgufException("tensor " + name + " row length " + shape[0] + " is not a multiple of the "
-                        + type + " block length " + type.blockLength());
-            }
-            long offset = in.i64("offset of tensor " + name);
-            long bytes = multiply(elements / type.blockLength(), type.blockBytes(), "byte size of tensor " + name);
-            if (offset < 0 || offset % alignment != 0) {
-                throw new GgufException("tensor " + name + " offset " + Long.toUnsignedString(offset)
-                        + " is not a non-negative multiple of the alignment " + alignment);
-            }
-            GgufTensor tensor = new GgufTensor(name, type, shape, offset, bytes);
-            if (byName.putIfAbsent(name, tensor) != null) {
-                throw new GgufException("tensor name " + name + " appears twice");
-            }
-            infos.add(tensor);
+            infos.add(readTensorInfo(in, i, byName));
         }
         long headerEnd = in.position();
         dataOffset = tensorCount == 0 && headerEnd == file.byteSize() ? headerEnd : alignUp(headerEnd, alignment);
         checkTensorPlacement(infos);
         tensors = Collections.unmodifiableList(infos);
-        tensorsByName = Collections.unmodifiableMap(byName);
+        LinkedHashMap<String, GgufTensor> ordered = new LinkedHashMap<>();
+        infos.forEach(t -> ordered.put(t.name(), t));
+        tensorsByName = Collections.unmodifiableMap(ordered);
+    }
+
+    private GgufTensor readTensorInfo(Reader in, long index, Map<String, GgufTensor> byName) {
+        String name = in.string("name of tensor #", null, index, MAX_TENSOR_NAME_BYTES);
+        int dims = in.i32("n_dims of tensor ", name);
+        if (dims < 1 || dims > MAX_DIMENSIONS) {
+            throw new GgufException("n_dims of tensor " + name + " is " + Integer.toUnsignedString(dims)
+                    + " (allowed 1.." + MAX_DIMENSIONS + ")");
+        }
+        long[] shape = new long[dims];
+        long elements = 1;
+        for (int d = 0; d < dims; d++) {
+            shape[d] = in.i64("dimension " + d + " of tensor ", name);
+            if (shape[d] < 1 || shape[d] > MAX_DIMENSION) {
+                throw new GgufException("dimension " + d + " of tensor " + name + " is " + shape[d]
+                        + " (allowed 1.." + MAX_DIMENSION + ")");
+            }
+            elements = multiply(elements, shape[d], "element count of tensor " + name);
+        }
+        int typeId = in.i32("type of tensor ", name);
+        GgmlType type = GgmlType.byId(typeId);
+        if (type == null) {
+            throw new GgufException("type of tensor " + name + " is " + Integer.toUnsignedString(typeId) + ", not a known ggml type");
+        }
+        if (shape[0] % type.blockLength() != 0) {
+            throw new GgufException("dimension 0 of tensor " + name + " is " + shape[0] + ", not a multiple of the "
+                    + type + " block length " + type.blockLength());
+        }
+        long bytes = multiply(elements / type.blockLength(), type.blockBytes(), "byte size of tensor " + name);
+        long offset = in.i64("offset of tensor ", name);
+        if (offset < 0 || offset % alignment != 0) {
+            throw new GgufException("offset of tensor " + name + " is " + Long.toUnsignedString(offset)
+                    + ", not a non-negative multiple of the alignment " + alignment);
+        }
+        GgufTensor tensor = new GgufTensor(name, type, shape, offset, bytes);
+        if (byName.putIfAbsent(name, tensor) != null) {
+            throw new GgufException("name of tensor #" + index + " is " + name + ", which appears twice (names must be unique)");
+        }
+        return tensor;
     }
 
     /** Maps and parses {@code path}; the file stays mapped until {@link #close()}. */
@@ -200,8 +233,9 @@ public final class GgufFile implements AutoCloseable {
         if (value == null) {
             return DEFAULT_ALIGNMENT;
         }
-        if (!(value instanceof Long n) || n < 1 || n > (1 << 16) || Long.bitCount(n) != 1) {
-            throw new GgufException("general.alignment = " + value + " must be a power of two between 1 and 65536");
+        if (!(value instanceof Long n) || n < 1 || n > MAX_ALIGNMENT || Long.bitCount(n) != 1) {
+            String shown = value instanceof Long n ? Long.toUnsignedString(n) : value.getClass().getSimpleName();
+            throw new GgufException("general.alignment is " + shown + " (must be an integer power of two in 1.." + MAX_ALIGNMENT + ")");
         }
         return (int) (long) n;
     }
@@ -214,11 +248,13 @@ public final class GgufFile implements AutoCloseable {
         GgufTensor previous = null;
         for (GgufTensor t : sorted) {
             if (t.offset() > available || t.byteSize() > available - t.offset()) {
-                throw new GgufException("tensor " + t.name() + " data [" + t.offset() + ", " + (t.offset() + t.byteSize())
-                        + ") lies beyond the end of the data section (" + Math.max(0, available) + " bytes): the file is truncated or corrupt");
+                throw new GgufException("data of tensor " + t.name() + " at offset " + t.offset() + " (" + t.byteSize()
+                        + " bytes) lies beyond the end of the data section (" + Math.max(0, available)
+                        + " bytes): the file is truncated or corrupt");
             }
             if (previous != null && t.offset() < end) {
-                throw new GgufException("tensors " + previous.name() + " and " + t.name() + " overlap at data offset " + t.offset());
+                throw new GgufException("offset of tensor " + t.name() + " is " + t.offset() + ", inside the data of tensor "
+                        + previous.name() + " (which ends at " + end + "): tensors overlap");
             }
             end = t.offset() + t.byteSize();
             previous = t;
@@ -229,7 +265,7 @@ public final class GgufFile implements AutoCloseable {
         try {
             return Math.multiplyExact(a, b);
         } catch (ArithmeticException e) {
-            throw new GgufException(what + " overflows 64 bits (" + a + " x " + b + ")");
+            throw new GgufException(what + " overflows 63 bits (" + a + " x " + b + ")");
         }
     }
 
@@ -237,10 +273,15 @@ public final class GgufFile implements AutoCloseable {
         return (value + alignment - 1) / alignment * alignment;
     }
 
-    /** A bounds-checked little-endian cursor over the header. */
+    /**
+     * A bounds-checked little-endian cursor over the header. Field names come as a prefix and a subject
+     * (a key, a tensor name, an index) that are only joined when an error is reported.
+     */
     private static final class Reader {
+        private static final byte[] EMPTY = new byte[0];
         private final MemorySegment in;
         private long pos;
+        private byte[] scratch = new byte[256];
 
         Reader(MemorySegment in) {
             this.in = in;
@@ -254,158 +295,259 @@ public final class GgufFile implements AutoCloseable {
             return in.byteSize() - pos;
         }
 
-        private void need(long bytes, String field) {
+        private static String field(String prefix, String subject) {
+            return subject == null ? prefix : prefix + subject;
+        }
+
+        /** prefix + subject + "[index]"; with no subject, prefix + index ("metadata key #3"). */
+        private static String field(String prefix, String subject, long index) {
+            if (subject == null) {
+                return index < 0 ? prefix : prefix + index;
+            }
+            return index < 0 ? prefix + subject : prefix + subject + "[" + index + "]";
+        }
+
+        private void need(long bytes, String prefix, String subject) {
             if (bytes > remaining()) {
-                throw new GgufException("truncated at byte " + pos + " reading " + field + ": needs " + bytes
+                throw new GgufException("truncated at byte " + pos + " reading " + field(prefix, subject) + ": needs " + bytes
                         + " bytes, " + remaining() + " remain");
             }
         }
 
-        int u8(String field) {
-            need(1, field);
+        int u8(String prefix, String subject) {
+            need(1, prefix, subject);
             return in.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF;
         }
 
-        int i32(String field) {
-            need(4, field);
+        int i32(String prefix, String subject) {
+            need(4, prefix, subject);
             int v = in.get(INT, pos);
             pos += 4;
             return v;
         }
 
-        long i64(String field) {
-            need(8, field);
+        long i64(String prefix, String subject) {
+            need(8, prefix, subject);
             long v = in.get(LONG, pos);
             pos += 8;
             return v;
         }
 
         /** A uint64 count bounded by a hard limit and by the bytes left (each item takes at least minBytes). */
-        long count(String field, long limit, long minBytes) {
-            long n = i64(field);
+        long count(String prefix, String subject, long limit, long minBytes) {
+            long n = i64(prefix, subject);
             if (n < 0 || n > limit) {
-                throw new GgufException(field + " is " + Long.toUnsignedString(n) + " (limit " + limit + ")");
+                throw new GgufException(field(prefix, subject) + " is " + Long.toUnsignedString(n) + " (limit " + limit + ")");
             }
             if (n > remaining() / minBytes) {
-                throw new GgufException(field + " is " + n + " but only " + remaining() + " bytes remain (each item takes at least "
-                        + minBytes + "): the file is truncated or corrupt");
+                throw new GgufException(field(prefix, subject) + " is " + n + " but only " + remaining()
+                        + " bytes remain (each item takes at least " + minBytes + "): the file is truncated or corrupt");
             }
             return n;
         }
 
-        String string(String field, long maxBytes) {
-            long length = i64("length of " + field);
+        GgufValueType valueType(String prefix, String subject) {
+            int id = i32(prefix, subject);
+            GgufValueType type = GgufValueType.byId(id);
+            if (type == null) {
+                throw new GgufException(field(prefix, subject) + " is " + Integer.toUnsignedString(id) + " (allowed 0..12)");
+            }
+            return type;
+        }
+
+        /** A length-prefixed string; invalid UTF-8 is kept losslessly (see {@link GgufFile#RAW_MARK}). */
+        String string(String prefix, String subject, long index, long maxBytes) {
+            if (remaining() < 8) {
+                throw new GgufException("truncated at byte " + pos + " reading length of " + field(prefix, subject, index)
+                        + ": needs 8 bytes, " + remaining() + " remain");
+            }
+            long length = in.get(LONG, pos);
+            pos += 8;
             if (length < 0 || length > maxBytes) {
-                throw new GgufException(field + " has length " + Long.toUnsignedString(length) + " (limit " + maxBytes + ")");
+                throw new GgufException("length of " + field(prefix, subject, index) + " is " + Long.toUnsignedString(length)
+                        + " (limit " + maxBytes + ")");
             }
-            need(length, field);
-            byte[] bytes = in.asSlice(pos, length).toArray(ValueLayout.JAVA_BYTE);
-            pos += length;
-            try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
-                // Real vocabularies hold byte sequences that are not valid UTF-8 on their own; keep them lossless.
-                return new String(bytes, StandardCharsets.ISO_8859_1).transform(GgufFile::markRawBytes);
+            if (length > remaining()) {
+                throw new GgufException("truncated at byte " + pos + " reading " + field(prefix, subject, index) + ": needs "
+                        + length + " bytes, " + remaining() + " remain");
             }
+            if (length == 0) {
+                return "";
+            }
+            int n = (int) length;
+            if (scratch.length < n) {
+                scratch = new byte[Math.max(n, (int) Math.min(MAX_ARRAY_LENGTH, 2L * scratch.length))];
+            }
+            MemorySegment.copy(in, ValueLayout.JAVA_BYTE, pos, scratch, 0, n);
+            pos += n;
+            boolean marked = n >= 3 && scratch[0] == (byte) 0xEF && scratch[1] == (byte) 0xBF && scratch[2] == (byte) 0xBF;
+            if (!marked && isUtf8(scratch, n)) {
+                return new String(scratch, 0, n, StandardCharsets.UTF_8);
+            }
+            // Vocabularies hold byte sequences that are not valid UTF-8 on their own; keep them lossless.
+            return RAW_MARK + new String(scratch, 0, n, StandardCharsets.ISO_8859_1);
         }
 
-        Object value(String key, int type, int depth) {
+        /** Reads one value of {@code type}; its type tree goes to {@code tree[0]}. */
+        Object value(String key, GgufValueType type, int depth, TypeTree[] tree) {
+            if (type != GgufValueType.ARRAY) {
+                tree[0] = TypeTree.scalar(type);
+            }
+            String prefix = "metadata ";
             return switch (type) {
-                case 0 -> (long) (byte) u8(key);                       // UINT8 (kept as in ggml: value & 0xFF)
-                case 1 -> (long) (byte) u8(key);                       // INT8
-                case 2 -> { need(2, key); long v = in.get(SHORT, pos) & 0xFFFFL; pos += 2; yield v; }
-                case 3 -> { need(2, key); long v = in.get(SHORT, pos); pos += 2; yield v; }
-                case 4 -> i32(key) & 0xFFFFFFFFL;                      // UINT32
-                case 5 -> (long) i32(key);                             // INT32
-                case 6 -> { need(4, key); float v = in.get(FLOAT, pos); pos += 4; yield v; }
-                case 7 -> {
-                    int b = u8(key);
-                    if (b > 1) {
-                        throw new GgufException("metadata " + key + " is a bool with byte value " + b + " (allowed 0 or 1)");
-                    }
-                    yield b == 1;
-                }
-                case 8 -> string("metadata " + key, remaining());
-                case 9 -> array(key, depth);
-                case 10, 11 -> i64(key);                               // UINT64, INT64
-                case 12 -> { need(8, key); double v = in.get(DOUBLE, pos); pos += 8; yield v; }
-                default -> throw new GgufException("metadata " + key + " has unknown value type " + Integer.toUnsignedString(type) + " (allowed 0..12)");
+                case UINT8 -> (long) u8(prefix, key);
+                case INT8 -> (long) (byte) u8(prefix, key);
+                case UINT16 -> { need(2, prefix, key); long v = in.get(SHORT, pos) & 0xFFFFL; pos += 2; yield v; }
+                case INT16 -> { need(2, prefix, key); long v = in.get(SHORT, pos); pos += 2; yield v; }
+                case UINT32 -> i32(prefix, key) & 0xFFFFFFFFL;
+                case INT32 -> (long) i32(prefix, key);
+                case FLOAT32 -> { need(4, prefix, key); float v = in.get(FLOAT, pos); pos += 4; yield v; }
+                case BOOL -> bool(prefix, key, -1);
+                case STRING -> string(prefix, key, -1, remaining());
+                case ARRAY -> array(key, depth, tree);
+                case UINT64, INT64 -> i64(prefix, key);
+                case FLOAT64 -> { need(8, prefix, key); double v = in.get(DOUBLE, pos); pos += 8; yield v; }
             };
         }
 
-        private Object array(String key, int depth) {
-            if (depth >= MAX_ARRAY_NESTING) {
-                throw new GgufException("metadata " + key + " nests arrays deeper than " + MAX_ARRAY_NESTING);
+        private boolean bool(String prefix, String key, long index) {
+            int b = u8(prefix, key);
+            if (b > 1) {
+                throw new GgufException(prefix + key + (index < 0 ? "" : "[" + index + "]") + " is a bool with byte value "
+                        + b + " (allowed 0 or 1)");
             }
-            int elementType = i32("element type of " + key);
-            int size = switch (elementType) {
-                case 0, 1, 7 -> 1;
-                case 2, 3 -> 2;
-                case 4, 5, 6 -> 4;
-                case 10, 11, 12, 8, 9 -> 8;   // strings and arrays take at least their 8-byte length
-                default -> throw new GgufException("metadata " + key + " is an array of unknown type " + Integer.toUnsignedString(elementType));
-            };
-            int n = (int) count("length of array " + key, Integer.MAX_VALUE - 8, size);
+            return b == 1;
+        }
+
+        private Object array(String key, int depth, TypeTree[] tree) {
+            if (depth >= MAX_ARRAY_NESTING) {
+                throw new GgufException("metadata " + key + " nests arrays deeper than " + MAX_ARRAY_NESTING + " levels");
+            }
+            GgufValueType elementType = valueType("element type of metadata ", key);
+            int n = (int) count("length of array ", key, MAX_ARRAY_LENGTH, elementType.minBytes());
+            if (elementType != GgufValueType.ARRAY) {
+                tree[0] = TypeTree.array(elementType);
+            }
+            // Fixed-size elements: count() has checked that all n fit in the remaining bytes.
             switch (elementType) {
-                case 0, 1, 2, 3, 4, 5 -> {
+                case UINT8, INT8 -> {
                     int[] a = new int[n];
+                    boolean signed = elementType == GgufValueType.INT8;
                     for (int i = 0; i < n; i++) {
-                        a[i] = (int) (long) (Long) value(key, elementType, depth);
+                        byte b = in.get(ValueLayout.JAVA_BYTE, pos + i);
+                        a[i] = signed ? b : b & 0xFF;
                     }
+                    pos += n;
                     return a;
                 }
-                case 6 -> {
-                    float[] a = in.asSlice(pos, 4L * n).toArray(FLOAT);
+                case UINT16, INT16 -> {
+                    int[] a = new int[n];
+                    boolean signed = elementType == GgufValueType.INT16;
+                    for (int i = 0; i < n; i++) {
+                        short s = in.get(SHORT, pos + 2L * i);
+                        a[i] = signed ? s : s & 0xFFFF;
+                    }
+                    pos += 2L * n;
+                    return a;
+                }
+                case UINT32, INT32 -> {
+                    int[] a = n == 0 ? new int[0] : in.asSlice(pos, 4L * n).toArray(INT);
                     pos += 4L * n;
                     return a;
                 }
-                case 7 -> {
+                case FLOAT32 -> {
+                    float[] a = n == 0 ? new float[0] : in.asSlice(pos, 4L * n).toArray(FLOAT);
+                    pos += 4L * n;
+                    return a;
+                }
+                case UINT64, INT64 -> {
+                    long[] a = n == 0 ? new long[0] : in.asSlice(pos, 8L * n).toArray(LONG);
+                    pos += 8L * n;
+                    return a;
+                }
+                case FLOAT64 -> {
+                    double[] a = n == 0 ? new double[0] : in.asSlice(pos, 8L * n).toArray(DOUBLE);
+                    pos += 8L * n;
+                    return a;
+                }
+                case BOOL -> {
                     boolean[] a = new boolean[n];
                     for (int i = 0; i < n; i++) {
-                        a[i] = (Boolean) value(key, 7, depth);
+                        a[i] = bool("metadata ", key, i);
                     }
                     return a;
                 }
-                case 8 -> {
+                case STRING -> {
                     String[] a = new String[n];
                     for (int i = 0; i < n; i++) {
-                        a[i] = string("element " + i + " of " + key, remaining());
+                        a[i] = string("metadata ", key, i, remaining());
                     }
                     return a;
                 }
-                case 10, 11 -> {
-                    long[] a = in.asSlice(pos, 8L * n).toArray(LONG);
-                    pos += 8L * n;
-                    return a;
-                }
-                case 12 -> {
-                    double[] a = in.asSlice(pos, 8L * n).toArray(DOUBLE);
-                    pos += 8L * n;
-                    return a;
-                }
-                default -> {
+                case ARRAY -> {
                     Object[] a = new Object[n];
+                    TypeTree[] inner = new TypeTree[n];
+                    TypeTree[] slot = new TypeTree[1];
                     for (int i = 0; i < n; i++) {
-                        a[i] = array(key, depth + 1);
+                        a[i] = array(key + "[" + i + "]", depth + 1, slot);
+                        inner[i] = slot[0];
                     }
+                    tree[0] = TypeTree.nested(inner);
                     return a;
                 }
+                default -> throw new AssertionError(elementType);
             }
+        }
+
+        /** Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+        private static boolean isUtf8(byte[] b, int n) {
+            int i = 0;
+            while (i < n) {
+                int c = b[i] & 0xFF;
+                if (c < 0x80) {
+                    i++;
+                    continue;
+                }
+                int extra;
+                int min;
+                if (c >= 0xC2 && c <= 0xDF) {
+                    extra = 1;
+                    min = 0x80;
+                } else if (c >= 0xE0 && c <= 0xEF) {
+                    extra = 2;
+                    min = 0x800;
+                } else if (c >= 0xF0 && c <= 0xF4) {
+                    extra = 3;
+                    min = 0x10000;
+                } else {
+                    return false;
+                }
+                if (i + extra >= n) {
+                    return false;
+                }
+                int cp = c & (0x3F >> extra);
+                for (int k = 1; k <= extra; k++) {
+                    int cc = b[i + k] & 0xFF;
+                    if ((cc & 0xC0) != 0x80) {
+                        return false;
+                    }
+                    cp = cp << 6 | cc & 0x3F;
+                }
+                if (cp < min || cp > 0x10FFFF || cp >= 0xD800 && cp <= 0xDFFF) {
+                    return false;
+                }
+                i += extra + 1;
+            }
+            return true;
         }
     }
 
     /**
-     * Strings that are not valid UTF-8 are decoded as Latin-1 and prefixed with U+FFFF, a noncharacter
-     * that never appears in valid text, so {@link #rawBytes(String)} recovers the exact bytes.
+     * Strings that are not valid UTF-8 (or that begin with U+FFFF) are decoded as Latin-1 and prefixed
+     * with U+FFFF, a noncharacter that never begins valid text here, so {@link #rawBytes(String)}
+     * recovers the exact bytes.
      */
     static final char RAW_MARK = '\uFFFF';
-
-    private static String markRawBytes(String latin1) {
-        return RAW_MARK + latin1;
-    }
 
     /** The exact bytes of a metadata string as stored in the file. */
     static byte[] rawBytes(String value) {
