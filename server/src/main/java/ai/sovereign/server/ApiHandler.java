@@ -1,0 +1,151 @@
+package ai.sovereign.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.UUID;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Routes HTTP requests. Every response carries {@code x-request-id}; every refusal is an OpenAI
+ * error object; an unexpected fault is a 500 naming the request id and nothing of the request.
+ */
+final class ApiHandler extends Handler.Abstract {
+    private final ModelRegistry models;
+    private final InferencePipeline pipeline;
+    private final Metrics metrics;
+    private volatile boolean ready;
+
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics) {
+        this.models = models;
+        this.pipeline = pipeline;
+        this.metrics = metrics;
+    }
+
+    void ready(boolean value) {
+        ready = value;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        Exchange ex = new Exchange(request, response, callback, UUID.randomUUID().toString().replace("-", ""));
+        String route = "other";
+        int status = 500;
+        try {
+            String path = ex.path();
+            String method = ex.method();
+            route = path;
+            switch (path) {
+                case "/v1/chat/completions", "/v1/completions" -> {
+                    requireMethod(ex, "POST");
+                    pipeline.handle(ex, path.equals("/v1/chat/completions"));
+                }
+                case "/v1/models" -> {
+                    requireMethod(ex, "GET");
+                    ex.json(200, modelList());
+                }
+                case "/health/live" -> {
+                    requireMethod(ex, "GET");
+                    ex.json(200, Json.object().put("status", "live"));
+                }
+                case "/health/ready" -> {
+                    requireMethod(ex, "GET");
+                    ex.json(ready ? 200 : 503, Json.object().put("status", ready ? "ready" : "starting"));
+                }
+                case "/metrics" -> {
+                    requireMethod(ex, "GET");
+                    ex.text(200, Metrics.contentType(), metrics.scrape());
+                }
+                default -> {
+                    route = path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
+                    if (path.startsWith("/v1/models/") && method.equals("GET")) {
+                        ex.json(200, model(path.substring("/v1/models/".length())));
+                    } else {
+                        throw ApiException.notFound("no route for " + method + " " + CompletionRequest.clip(path));
+                    }
+                }
+            }
+            status = response.getStatus();
+        } catch (ApiException e) {
+            status = e.status;
+            respond(ex, e);
+        } catch (IOException e) {
+            status = 499; // the client went away; nothing to answer
+            if (!response.isCommitted()) {
+                callback.failed(e);
+            }
+        } catch (RuntimeException e) {
+            Log.error("request " + ex.requestId + " on " + route + " failed: " + e.getClass().getName()
+                    + (System.getenv("SOVEREIGN_DEBUG") != null ? ": " + e.getMessage() : ""));
+            respond(ex, new ApiException(500, "server_error", "internal_error", null,
+                    "internal error; request id " + ex.requestId, null));
+        } finally {
+            metrics.request(route, status);
+        }
+        return true;
+    }
+
+    private static void respond(Exchange ex, ApiException e) {
+        if (ex.response.isCommitted()) {
+            if (ex.streaming()) {
+                ex.endEvents();
+            } else {
+                ex.callback.failed(e);
+            }
+            return;
+        }
+        ex.error(e);
+    }
+
+    private static void requireMethod(Exchange ex, String method) {
+        if (!ex.method().equals(method)) {
+            ex.header("Allow", method);
+            throw ApiException.methodNotAllowed(ex.method(), ex.path());
+        }
+    }
+
+    private ObjectNode modelList() {
+        ObjectNode list = Json.object().put("object", "list");
+        ArrayNode data = list.putArray("data");
+        for (ModelRegistry.Entry m : models.all()) {
+            data.add(describe(m));
+        }
+        return list;
+    }
+
+    private ObjectNode model(String id) {
+        ModelRegistry.Entry m = models.find(id);
+        if (m == null) {
+            throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(id) + "' does not exist");
+        }
+        return describe(m);
+    }
+
+    private static ObjectNode describe(ModelRegistry.Entry m) {
+        ObjectNode o = Json.object();
+        o.put("id", m.name());
+        o.put("object", "model");
+        o.put("created", 0);
+        o.put("owned_by", "sovereign");
+        o.put("kind", m.kind());
+        o.put("status", m.available() ? "available" : "unavailable");
+        if (!m.available()) {
+            o.put("reason", m.unavailableReason());
+        }
+        if (m.sha256() != null) {
+            o.put("sha256", m.sha256());
+            o.put("pinned", m.pinned());
+        }
+        if (m.license() != null) {
+            o.put("license", m.license());
+        }
+        if (m.model() != null) {
+            o.put("architecture", m.model().config().architecture());
+            o.put("context_length", m.model().contextLength());
+        }
+        return o;
+    }
+}

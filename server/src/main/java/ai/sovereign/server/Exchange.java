@@ -1,0 +1,118 @@
+package ai.sovereign.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/** One HTTP request and its response, with blocking reads and writes (handlers run on virtual threads). */
+final class Exchange {
+    final Request request;
+    final Response response;
+    final Callback callback;
+    final String requestId;
+    private OutputStream stream;
+
+    Exchange(Request request, Response response, Callback callback, String requestId) {
+        this.request = request;
+        this.response = response;
+        this.callback = callback;
+        this.requestId = requestId;
+        response.getHeaders().put("x-request-id", requestId);
+    }
+
+    String method() {
+        return request.getMethod();
+    }
+
+    String path() {
+        return Request.getPathInContext(request);
+    }
+
+    String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    void header(String name, String value) {
+        response.getHeaders().put(name, value);
+    }
+
+    /** The body, refusing more than {@code limit} bytes with a 413 before reading them all. */
+    byte[] body(int limit) throws IOException {
+        long declared = request.getLength();
+        if (declared > limit) {
+            throw ApiException.tooLarge(declared, limit);
+        }
+        try (InputStream in = Request.asInputStream(request)) {
+            byte[] bytes = in.readNBytes(limit + 1);
+            if (bytes.length > limit) {
+                throw ApiException.tooLarge(-1, limit);
+            }
+            return bytes;
+        }
+    }
+
+    void json(int status, JsonNode body) {
+        byte[] bytes = Json.bytes(body);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    void text(int status, String contentType, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    void error(ApiException e) {
+        if (e.retryAfterSeconds != null) {
+            header("Retry-After", Integer.toString(e.retryAfterSeconds));
+        }
+        var error = Json.object();
+        var inner = error.putObject("error");
+        inner.put("message", e.getMessage());
+        inner.put("type", e.type);
+        inner.put("param", e.param);
+        inner.put("code", e.code);
+        json(e.status, error);
+    }
+
+    /** Starts a text/event-stream response. */
+    void startEvents() throws IOException {
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        response.getHeaders().put("X-Accel-Buffering", "no");
+        stream = Content.Sink.asOutputStream(response);
+    }
+
+    /** Writes one {@code data:} event and flushes it; throws when the client is gone. */
+    void event(String data) throws IOException {
+        stream.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        stream.flush();
+    }
+
+    void endEvents() {
+        try {
+            stream.close();
+            callback.succeeded();
+        } catch (IOException e) {
+            callback.failed(e);
+        }
+    }
+
+    boolean streaming() {
+        return stream != null;
+    }
+}

@@ -1,0 +1,398 @@
+package ai.sovereign.server;
+
+import ai.sovereign.engine.BatchScheduler;
+import ai.sovereign.engine.ContextOverflowException;
+import ai.sovereign.engine.GeneratedToken;
+import ai.sovereign.engine.GenerationResult;
+import ai.sovereign.engine.GenerationSettings;
+import ai.sovereign.engine.TokenConstraint;
+import ai.sovereign.engine.TokenListener;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The request pipeline for generations, top to bottom:
+ * <pre>
+ *   parse and validate (OpenAI semantics)        CompletionRequest.parse
+ *   authenticate (key -> tenant)                  tenant: "default" until tenants exist
+ *   route (model -> the node that serves it)      the local engine; remote nodes come with routing
+ *   prompt (chat template, tokenizer, limits)     tokens()
+ *   generate (continuous batching), stream back   generate()
+ *   meter                                         metrics.recordGeneration()
+ * </pre>
+ * Every served generation is labelled as AI output with its provenance (Korea's AI Basic Act,
+ * Art. 31): {@code x-ai-generated}, the model's weight hash, the node and its jurisdiction, in
+ * headers and in a {@code sovereign} object that OpenAI clients ignore.
+ */
+final class InferencePipeline {
+    private final ModelRegistry models;
+    private final Limits limits;
+    private final ServerConfig.Local local;
+    private final Metrics metrics;
+
+    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics) {
+        this.models = models;
+        this.limits = limits;
+        this.local = local;
+        this.metrics = metrics;
+    }
+
+    void handle(Exchange ex, boolean chat) throws IOException {
+        CompletionRequest request = CompletionRequest.parse(Json.parseBody(ex.body(limits.maxBodyBytes())), chat, limits);
+        ModelRegistry.Entry model = route(request.model());
+        int[] prompt = tokens(model, request);
+        int maxTokens = maxTokens(model, request, prompt.length);
+        TokenConstraint.Factory constraint = constraint(request);
+        long start = System.nanoTime();
+        List<Choice> choices = new ArrayList<>();
+        LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        try {
+            for (int i = 0; i < request.n(); i++) {
+                Choice choice = new Choice(i);
+                GenerationSettings settings = new GenerationSettings(maxTokens, request.sampling().withSeed(request.sampling().seed() + i),
+                        request.stop(), true, request.logprobs(), request.topLogprobs(), null, constraint);
+                choice.ticket = model.engine().submit(prompt, settings, choice.listener(events, start));
+                choice.ticket.result().whenComplete((r, t) -> events.add(new Event(choice.index, null, r, t)));
+                choices.add(choice);
+            }
+        } catch (BatchScheduler.QueueFullException e) {
+            choices.forEach(c -> c.ticket.cancel());
+            metrics.rejected(model.name());
+            throw ApiException.overloaded("model " + model.name() + " is at capacity (" + e.queued() + " requests waiting); retry after 1 s", 1);
+        }
+        ex.request.addFailureListener(failure -> choices.forEach(c -> c.ticket.cancel()));
+        provenance(ex, model);
+        Response response = new Response(ex, request, model, choices, prompt.length, start);
+        try {
+            if (request.stream()) {
+                response.stream(events, limits.requestTimeoutSeconds());
+            } else {
+                response.whole(events, limits.requestTimeoutSeconds());
+            }
+        } finally {
+            choices.forEach(c -> c.ticket.cancel());
+            metrics.recordGeneration(model.name(), prompt.length * request.n(), choices.stream().mapToInt(c -> c.tokens).sum(),
+                    (System.nanoTime() - start) / 1e9, choices.getFirst().firstTokenNanos > 0 ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
+        }
+    }
+
+    private ModelRegistry.Entry route(String name) {
+        ModelRegistry.Entry model = models.find(name);
+        if (model == null) {
+            if (!models.hasAvailableChatModel()) {
+                throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(name) + "' does not exist: no chat model is configured; "
+                        + "start with --model NAME=PATH.gguf or add one under models: in sovereign.yaml");
+            }
+            throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(name) + "' does not exist; GET /v1/models lists the models");
+        }
+        if (!model.available()) {
+            throw ApiException.unavailable("model_unavailable", "model " + model.name() + " is unavailable: " + model.unavailableReason());
+        }
+        if (!model.kind().equals("chat")) {
+            throw ApiException.invalid("model", "model " + model.name() + " is an embedding model");
+        }
+        return model;
+    }
+
+    private int[] tokens(ModelRegistry.Entry model, CompletionRequest request) {
+        var tokenizer = model.model().tokenizer();
+        int[] prompt = request.chat()
+                ? tokenizer.encode(model.template().render(request.messages(), true), true, true)
+                : tokenizer.encode(request.prompt(), true, false);
+        if (prompt.length == 0) {
+            throw ApiException.invalid(request.chat() ? "messages" : "prompt", "the prompt has no tokens");
+        }
+        int context = model.model().contextLength();
+        if (prompt.length >= context) {
+            throw ApiException.invalid(request.chat() ? "messages" : "prompt", "context_length_exceeded",
+                    "the prompt has " + prompt.length + " tokens; this model's context is " + context + " tokens");
+        }
+        return prompt;
+    }
+
+    private int maxTokens(ModelRegistry.Entry model, CompletionRequest request, int promptTokens) {
+        int room = model.model().contextLength() - promptTokens;
+        if (request.maxTokens() == null) {
+            return Math.min(limits.defaultMaxTokens(), room);
+        }
+        if (request.maxTokens() > room) {
+            throw ApiException.invalid("max_tokens", "context_length_exceeded", "the prompt has " + promptTokens + " tokens and max_tokens is "
+                    + request.maxTokens() + ", together more than this model's context of " + model.model().contextLength() + " tokens");
+        }
+        return request.maxTokens();
+    }
+
+    private static TokenConstraint.Factory constraint(CompletionRequest request) {
+        if (!request.responseFormat().equals("text")) {
+            throw ApiException.invalid("response_format", "response_format " + request.responseFormat() + " is not supported yet");
+        }
+        return null;
+    }
+
+    private void provenance(Exchange ex, ModelRegistry.Entry model) {
+        ex.header("x-ai-generated", "true");
+        ex.header("x-sovereign-node", "local");
+        ex.header("x-sovereign-jurisdiction", local.jurisdictionOrDefault());
+        ex.header("x-sovereign-model-sha256", model.sha256());
+    }
+
+    /** A choice's token, or its end (result or failure), for the HTTP thread. */
+    record Event(int choice, GeneratedToken token, GenerationResult result, Throwable failure) {}
+
+    /** One of the n generations of a request. */
+    static final class Choice {
+        final int index;
+        BatchScheduler.Ticket ticket;
+        final List<GeneratedToken> logprobs = new ArrayList<>();
+        volatile int tokens;
+        volatile long firstTokenNanos;
+
+        Choice(int index) {
+            this.index = index;
+        }
+
+        TokenListener listener(LinkedBlockingQueue<Event> events, long start) {
+            return token -> {
+                if (token.id() >= 0) {
+                    tokens++;
+                    if (firstTokenNanos == 0) {
+                        firstTokenNanos = System.nanoTime();
+                    }
+                }
+                events.add(new Event(index, token, null, null));
+                return true;
+            };
+        }
+    }
+
+    /** Writes the OpenAI response shapes: one JSON body, or SSE chunks ending in [DONE]. */
+    private final class Response {
+        private final Exchange ex;
+        private final CompletionRequest request;
+        private final ModelRegistry.Entry model;
+        private final List<Choice> choices;
+        private final int promptTokens;
+        private final String id;
+        private final long created = System.currentTimeMillis() / 1000;
+
+        Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, List<Choice> choices, int promptTokens, long start) {
+            this.ex = ex;
+            this.request = request;
+            this.model = model;
+            this.choices = choices;
+            this.promptTokens = promptTokens;
+            this.id = (request.chat() ? "chatcmpl-" : "cmpl-") + ex.requestId;
+        }
+
+        void whole(LinkedBlockingQueue<Event> events, int timeoutSeconds) throws IOException {
+            GenerationResult[] results = new GenerationResult[choices.size()];
+            StringBuilder[] texts = new StringBuilder[choices.size()];
+            for (int i = 0; i < texts.length; i++) {
+                texts[i] = new StringBuilder();
+            }
+            int open = choices.size();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+            while (open > 0) {
+                Event e = poll(events, deadline, timeoutSeconds);
+                if (e.failure() != null) {
+                    throw failure(e.failure());
+                }
+                if (e.result() != null) {
+                    results[e.choice()] = e.result();
+                    open--;
+                } else if (e.token() != null && e.token().id() >= 0 && request.logprobs()) {
+                    choices.get(e.choice()).logprobs.add(e.token());
+                }
+            }
+            ObjectNode body = envelope(request.chat() ? "chat.completion" : "text_completion");
+            ArrayNode array = body.putArray("choices");
+            int completion = 0;
+            for (int i = 0; i < results.length; i++) {
+                ObjectNode c = array.addObject();
+                c.put("index", i);
+                if (request.chat()) {
+                    ObjectNode message = c.putObject("message");
+                    message.put("role", "assistant");
+                    message.put("content", results[i].text());
+                    message.putNull("refusal");
+                } else {
+                    c.put("text", results[i].text());
+                }
+                c.set("logprobs", request.logprobs() ? logprobs(choices.get(i).logprobs) : null);
+                c.put("finish_reason", finishReason(results[i]));
+                completion += results[i].completionTokens();
+            }
+            body.set("usage", usage(completion));
+            body.set("sovereign", provenanceObject());
+            ex.json(200, body);
+        }
+
+        void stream(LinkedBlockingQueue<Event> events, int timeoutSeconds) throws IOException {
+            ex.startEvents();
+            try {
+                if (request.chat()) {
+                    for (Choice c : choices) {
+                        ObjectNode delta = Json.object().put("role", "assistant").put("content", "");
+                        ex.event(chunk(c.index, delta, null, null).toString());
+                    }
+                }
+                int open = choices.size();
+                int completion = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+                while (open > 0) {
+                    Event e;
+                    try {
+                        e = poll(events, deadline, timeoutSeconds);
+                    } catch (ApiException timeout) {
+                        ex.event(errorEvent(timeout.getMessage(), "timeout"));
+                        break;
+                    }
+                    if (e.failure() != null) {
+                        Log.error("request " + ex.requestId + " failed during generation: " + e.failure().getClass().getSimpleName());
+                        ex.event(errorEvent("generation failed; request id " + ex.requestId, "internal_error"));
+                        break;
+                    }
+                    if (e.result() != null) {
+                        open--;
+                        completion += e.result().completionTokens();
+                        ex.event(chunk(e.choice(), request.chat() ? Json.object() : null, finishReason(e.result()), null).toString());
+                    } else if (e.token() != null && (!e.token().text().isEmpty() || request.logprobs())) {
+                        ObjectNode delta = request.chat() ? Json.object().put("content", e.token().text()) : null;
+                        JsonNode lp = request.logprobs() && e.token().id() >= 0 ? logprobs(List.of(e.token())) : null;
+                        ex.event(chunk(e.choice(), delta, null, lp, e.token().text()).toString());
+                    }
+                }
+                if (request.includeUsage()) {
+                    ObjectNode usageChunk = envelope(request.chat() ? "chat.completion.chunk" : "text_completion");
+                    usageChunk.putArray("choices");
+                    usageChunk.set("usage", usage(completion));
+                    ex.event(usageChunk.toString());
+                }
+                ex.event("[DONE]");
+            } catch (IOException clientGone) {
+                choices.forEach(c -> c.ticket.cancel());
+                metrics.disconnected(model.name());
+                throw clientGone;
+            } finally {
+                ex.endEvents();
+            }
+        }
+
+        private Event poll(LinkedBlockingQueue<Event> events, long deadline, int timeoutSeconds) throws IOException {
+            try {
+                Event e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (e == null) {
+                    choices.forEach(c -> c.ticket.cancel());
+                    throw ApiException.timeout(timeoutSeconds);
+                }
+                return e;
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                choices.forEach(c -> c.ticket.cancel());
+                throw new IOException("interrupted while generating", interrupted);
+            }
+        }
+
+        private RuntimeException failure(Throwable t) {
+            if (t instanceof ContextOverflowException c) {
+                return ApiException.invalid("max_tokens", "context_length_exceeded", c.getMessage());
+            }
+            return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+        }
+
+        private ObjectNode chunk(int index, ObjectNode delta, String finish, JsonNode logprobs) {
+            return chunk(index, delta, finish, logprobs, "");
+        }
+
+        private ObjectNode chunk(int index, ObjectNode delta, String finish, JsonNode logprobs, String text) {
+            ObjectNode chunk = envelope(request.chat() ? "chat.completion.chunk" : "text_completion");
+            ObjectNode c = chunk.putArray("choices").addObject();
+            c.put("index", index);
+            if (request.chat()) {
+                c.set("delta", delta);
+            } else {
+                c.put("text", text);
+            }
+            c.set("logprobs", logprobs);
+            c.put("finish_reason", finish);
+            if (request.includeUsage()) {
+                chunk.putNull("usage");
+            }
+            return chunk;
+        }
+
+        private ObjectNode envelope(String object) {
+            ObjectNode o = Json.object();
+            o.put("id", id);
+            o.put("object", object);
+            o.put("created", created);
+            o.put("model", model.name());
+            o.put("system_fingerprint", "sovereign-" + model.sha256().substring(0, 12));
+            return o;
+        }
+
+        private ObjectNode usage(int completionTokens) {
+            int prompt = promptTokens;
+            return Json.object().put("prompt_tokens", prompt).put("completion_tokens", completionTokens)
+                    .put("total_tokens", prompt + completionTokens);
+        }
+
+        private ObjectNode provenanceObject() {
+            return Json.object()
+                    .put("request_id", ex.requestId)
+                    .put("ai_generated", true)
+                    .put("model", model.name())
+                    .put("model_sha256", model.sha256())
+                    .put("node", "local")
+                    .put("jurisdiction", local.jurisdictionOrDefault());
+        }
+
+        private JsonNode logprobs(List<GeneratedToken> tokens) {
+            ObjectNode lp = Json.object();
+            ArrayNode content = lp.putArray("content");
+            for (GeneratedToken t : tokens) {
+                ObjectNode entry = content.addObject();
+                String piece = new String(model.model().tokenizer().tokenBytes(t.id()), StandardCharsets.UTF_8);
+                entry.put("token", piece);
+                entry.put("logprob", t.logprob());
+                bytes(entry, model.model().tokenizer().tokenBytes(t.id()));
+                ArrayNode top = entry.putArray("top_logprobs");
+                for (var alt : t.alternatives()) {
+                    ObjectNode a = top.addObject();
+                    a.put("token", alt.token());
+                    a.put("logprob", alt.logprob());
+                    bytes(a, model.model().tokenizer().tokenBytes(alt.id()));
+                }
+            }
+            return lp;
+        }
+
+        private static void bytes(ObjectNode node, byte[] bytes) {
+            ArrayNode array = node.putArray("bytes");
+            for (byte b : bytes) {
+                array.add(b & 0xFF);
+            }
+        }
+
+        private String errorEvent(String message, String code) {
+            ObjectNode error = Json.object();
+            error.putObject("error").put("message", message).put("type", "server_error").putNull("param").put("code", code);
+            return error.toString();
+        }
+
+        private static String finishReason(GenerationResult r) {
+            return switch (r.finishReason()) {
+                case STOP -> "stop";
+                case LENGTH -> "length";
+                case CANCELLED -> "stop";
+            };
+        }
+    }
+}

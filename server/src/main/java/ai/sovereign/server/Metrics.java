@@ -1,0 +1,95 @@
+package ai.sovereign.server;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Prometheus metrics for {@code GET /metrics}. Labels are model names, routes and status codes:
+ * never request content.
+ */
+final class Metrics {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests = Counter.builder().name("sovereign_requests_total")
+            .help("HTTP requests by route and status").labelNames("route", "status").register(registry);
+    private final Counter tokens = Counter.builder().name("sovereign_tokens_total")
+            .help("Tokens by model and direction (prompt, completion)").labelNames("model", "direction").register(registry);
+    private final Histogram latency = Histogram.builder().name("sovereign_generation_seconds")
+            .help("Time from admission to the last token").labelNames("model")
+            .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
+    private final Histogram firstToken = Histogram.builder().name("sovereign_time_to_first_token_seconds")
+            .help("Time from admission to the first generated token").labelNames("model")
+            .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+    private final Counter rejections = Counter.builder().name("sovereign_rejected_total")
+            .help("Requests refused because a model's queue was full").labelNames("model").register(registry);
+    private final Counter disconnects = Counter.builder().name("sovereign_client_disconnects_total")
+            .help("Streams whose client went away; their generations were cancelled").labelNames("model").register(registry);
+
+    Metrics(ModelRegistry models) {
+        GaugeWithCallback.builder().name("sovereign_queue_depth").help("Requests waiting for a sequence slot")
+                .labelNames("model").callback(cb -> models.all().forEach(m -> {
+                    if (m.engine() != null) {
+                        cb.call(m.engine().waiting(), m.name());
+                    }
+                })).register(registry);
+        GaugeWithCallback.builder().name("sovereign_running_sequences").help("Generations in the engine now")
+                .labelNames("model").callback(cb -> models.all().forEach(m -> {
+                    if (m.engine() != null) {
+                        cb.call(m.engine().running(), m.name());
+                    }
+                })).register(registry);
+        CounterWithCallback.builder().name("sovereign_engine_generated_tokens").help("Tokens the engine generated (rate = tokens/s)")
+                .labelNames("model").callback(cb -> models.all().forEach(m -> {
+                    if (m.engine() != null) {
+                        cb.call(m.engine().tokensGenerated(), m.name());
+                    }
+                })).register(registry);
+        CounterWithCallback.builder().name("sovereign_engine_steps").help("Batched forward passes")
+                .labelNames("model").callback(cb -> models.all().forEach(m -> {
+                    if (m.engine() != null) {
+                        cb.call(m.engine().steps(), m.name());
+                    }
+                })).register(registry);
+    }
+
+    void request(String route, int status) {
+        requests.labelValues(route, Integer.toString(status)).inc();
+    }
+
+    void recordGeneration(String model, int promptTokens, int completionTokens, double seconds, double firstTokenSeconds) {
+        tokens.labelValues(model, "prompt").inc(promptTokens);
+        tokens.labelValues(model, "completion").inc(completionTokens);
+        latency.labelValues(model).observe(seconds);
+        if (!Double.isNaN(firstTokenSeconds)) {
+            firstToken.labelValues(model).observe(firstTokenSeconds);
+        }
+    }
+
+    void rejected(String model) {
+        rejections.labelValues(model).inc();
+    }
+
+    void disconnected(String model) {
+        disconnects.labelValues(model).inc();
+    }
+
+    String scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            PrometheusTextFormatWriter.create().write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+}

@@ -1,0 +1,74 @@
+package ai.sovereign.server;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The platform process: models, pipeline and HTTP server (Jetty 12 core handlers; each request
+ * runs on its own virtual thread, so blocking reads and SSE writes cost no platform thread).
+ * Shutdown is graceful: stop accepting, let in-flight requests finish within the deadline.
+ */
+final class SovereignServer implements AutoCloseable {
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final ModelRegistry models;
+    private final ApiHandler handler;
+
+    SovereignServer(ServerConfig config) {
+        ModelHashes hashes = new ModelHashes(config.storeOrDefault().dataDirectory());
+        this.models = ModelRegistry.load(config, hashes);
+        Metrics metrics = new Metrics(models);
+        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics);
+        this.handler = new ApiHandler(models, pipeline, metrics);
+
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("sovereign-http");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        jetty = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(true);
+        connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(config.serverOrDefault().hostOrDefault());
+        connector.setPort(config.serverOrDefault().portOrDefault());
+        connector.setIdleTimeout(300_000);
+        jetty.addConnector(connector);
+        GracefulHandler graceful = new GracefulHandler(handler);
+        jetty.setHandler(graceful);
+        jetty.setStopTimeout(30_000);
+    }
+
+    void start() throws Exception {
+        jetty.start();
+        handler.ready(true);
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(connector.getHost() == null ? "0.0.0.0" : connector.getHost(), connector.getLocalPort());
+    }
+
+    ModelRegistry models() {
+        return models;
+    }
+
+    void join() throws InterruptedException {
+        jetty.join();
+    }
+
+    @Override
+    public void close() {
+        handler.ready(false);
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            Log.warn("stopping the HTTP server: " + e.getMessage());
+        }
+        models.close();
+    }
+}
