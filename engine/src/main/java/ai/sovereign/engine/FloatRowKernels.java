@@ -3,9 +3,10 @@ package ai.sovereign.engine;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Kernels for the unquantized types. Activations are rounded to the weight's own format first (F16
- * weights take fp16 activations, BF16 take bf16: ggml's vec_dot_type for both), then each product is
- * formed in float and summed in double, as the scalar ggml_vec_dot_f32 / _f16 / _bf16 do.
+ * Kernels for the unquantized types. BF16 weights take activations rounded to bf16 (ggml's
+ * vec_dot_type). F16 weights take float activations, as ggml's AVX-512/AMX path does (the golden
+ * files' reference); ggml's generic path rounds them to fp16 first, which moves logits by ~0.006.
+ * Each product is formed in float and summed in double, as the scalar ggml_vec_dot_* do.
  */
 enum FloatRowKernels implements RowKernel {
     F32(GgmlType.F32, PreparedActivations.Format.F32) {
@@ -14,7 +15,7 @@ enum FloatRowKernels implements RowKernel {
             return weights.get(KernelMath.FLOAT_LE, address);
         }
     },
-    F16(GgmlType.F16, PreparedActivations.Format.F16) {
+    F16(GgmlType.F16, PreparedActivations.Format.F32) {
         @Override
         float weight(MemorySegment weights, long address) {
             return KernelMath.fromHalf(weights.get(KernelMath.SHORT_LE, address));
