@@ -38,6 +38,10 @@ public class RowKernelBenchmark {
     @Param({"scalar", "vector"})
     public String kernel;
 
+    /** Vector width of the "vector" kernel: "auto" is what RowKernel.fastest picks, else 128, 256 or 512. */
+    @Param({"auto"})
+    public String bits;
+
     @Param({"2048"})
     public int rows;
 
@@ -54,7 +58,13 @@ public class RowKernelBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         GgmlType ggmlType = GgmlType.valueOf(type);
-        rowKernel = kernel.equals("scalar") ? RowKernel.of(ggmlType) : RowKernel.fastest(ggmlType);
+        if (kernel.equals("scalar")) {
+            rowKernel = RowKernel.of(ggmlType);
+        } else if (bits.equals("auto")) {
+            rowKernel = RowKernel.fastest(ggmlType);
+        } else {
+            rowKernel = VectorKernels.forBits(Integer.parseInt(bits), ggmlType).orElseThrow();
+        }
         if (kernel.equals("vector") && rowKernel == RowKernel.of(ggmlType)) {
             throw new IllegalStateException("no vector kernel available: " + VectorKernels.choice());
         }

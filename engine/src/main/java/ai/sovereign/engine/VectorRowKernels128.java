@@ -504,6 +504,26 @@ enum VectorRowKernels128 implements RowKernel {
         return sum;
     }
 
+    static final java.lang.foreign.ValueLayout.OfLong LONG_LE =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+
+    /** Byte k (0..11) of a Q4_K/Q5_K scales field read as a long (bytes 0..7) and an int (8..11). */
+    private static int scaleByte(long low, int high, int k) {
+        return k < 8 ? (int) (low >>> (8 * k)) & 0xFF : (high >>> (8 * (k - 8))) & 0xFF;
+    }
+
+    /** get_scale_min_k4's scale of sub-block j, from the packed field. */
+    private static int kScale(long low, int high, int j) {
+        return j < 4 ? scaleByte(low, high, j) & 63
+                : (scaleByte(low, high, j + 4) & 0x0F) | ((scaleByte(low, high, j - 4) >>> 6) << 4);
+    }
+
+    /** get_scale_min_k4's min of sub-block j, from the packed field. */
+    private static int kMin(long low, int high, int j) {
+        return j < 4 ? scaleByte(low, high, j + 4) & 63
+                : (scaleByte(low, high, j + 4) >>> 4) | ((scaleByte(low, high, j) >>> 6) << 4);
+    }
+
     private static int sixBits(long packed, int j) {
         return (int) (packed >>> (6 * j)) & 63;
     }
@@ -520,18 +540,20 @@ enum VectorRowKernels128 implements RowKernel {
         FloatVector laneSumsOdd = FloatVector.zero(FloatVector.SPECIES_128);
         for (int b = 0; b < blocks; b++) {
             long block = row + (long) b * blockBytes;
-            long scales = KQuantRowKernels.scalesOf(w, block);
-            long mins = KQuantRowKernels.minsOf(w, block);
+            long packedLow = w.get(LONG_LE, block + 4);
+            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
+            // Σ_j bsums[j]·min(j/2), regrouped per sub-block (exact integers)
+            short[] bsums = x.bsums;
             int minSum = 0;
-            for (int j = 0; j < 16; j++) {
-                minSum += x.bsums[b * 16 + j] * sixBits(mins, j >>> 1);
+            for (int sub = 0; sub < 8; sub++) {
+                minSum += (bsums[b * 16 + 2 * sub] + bsums[b * 16 + 2 * sub + 1]) * kMin(packedLow, packedHigh, sub);
             }
             int q8 = b * 256;
             IntVector even = IntVector.zero(I);
             IntVector odd = IntVector.zero(I);
             for (int chunk = 0; chunk < 4; chunk++) {
-                int lowScale = sixBits(scales, 2 * chunk);
-                int highScale = sixBits(scales, 2 * chunk + 1);
+                int lowScale = kScale(packedLow, packedHigh, 2 * chunk);
+                int highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
                 for (int j = 0; j < 32; j += SL) {
                     ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + qsOffset + 32 * chunk + j, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
