@@ -34,6 +34,15 @@ interface RowKernel {
     /** Dequantizes n elements starting at byte offset {@code offset} into out[outOffset, outOffset+n). */
     void dequantize(MemorySegment weights, long offset, float[] out, int outOffset, int n);
 
+    /**
+     * The fastest kernel for {@code type} on this JVM: a Vector API kernel when the
+     * {@code jdk.incubator.vector} module is present and not disabled ({@code -Dsovereign.vector.bits=0}),
+     * else the scalar reference. See {@link VectorKernels} for the choice of vector width.
+     */
+    static RowKernel fastest(GgmlType type) {
+        return VectorKernels.fastest(type);
+    }
+
     /** The scalar reference kernel for {@code type}. */
     static RowKernel of(GgmlType type) {
         return switch (type) {

@@ -1,0 +1,707 @@
+package ai.sovereign.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+// GENERATED from engine/src/template/VectorRowKernels.java.template by scripts/generate-vector-kernels.
+// Do not edit; edit the template and regenerate (VectorKernelSourcesTest fails when they drift).
+
+/**
+ * Vector API row kernels, {@value #BITS}-bit vectors. They agree with the scalar reference kernels
+ * ({@link FloatRowKernels}, {@link BlockRowKernels}, {@link KQuantRowKernels}):
+ *
+ * <p><b>Design.</b> The Vector API only compiles to SIMD code when every species is a compile-time
+ * constant, so the species live in {@code static final} fields of this class and one class exists per
+ * vector width (128, 256, 512), generated from a single template that differs only in {@link #BITS}.
+ * Branches on {@code BITS}/lane counts fold away in C2.
+ *
+ * <p><b>Integer dots (Q4_0 … Q6_K).</b> Quants and int8 activations are widened to shorts
+ * (B2S / ZERO_EXTEND_B2S), multiplied with 16-bit lane products (every single product fits: |q·a| ≤
+ * 128·128), and split into sign-extended int lanes by reinterpreting pairs of shorts as ints and
+ * shifting ({@code x<<16>>16}: even elements, {@code x>>16}: odd elements). Integer sums are exact.
+ * <ul>
+ *   <li>32-element block types reduce each block's int vector to the scalar {@code sumi} and then apply
+ *       exactly the reference's float expression in block order: <b>bit-identical</b> to the scalar kernel.
+ *       The 4/5-bit types work on at most 256-bit short vectors (16 nibble bytes per block).</li>
+ *   <li>K types keep ggml's structure of 8 integer lanes (element index mod 8): even/odd int lanes
+ *       are folded to 128-bit vectors whose lane r holds residue 2r (even) or 2r+1 (odd), then the
+ *       per-super-block float step {@code sum_k += d·lane_k} runs lane-wise on two 4-lane float vectors
+ *       and the 8 sums are added in lane order at the end: <b>bit-identical</b>.</li>
+ * </ul>
+ * <b>Float dots (F32, F16, BF16).</b> Products are rounded to float exactly as in the reference, then
+ * accumulated in double vectors (F2D); only the order of the double additions differs, so results
+ * equal the reference except in rare last-bit cases (bound: 1 float ulp of the result plus 2^-45·Σ|w·a|).
+ * fp16 is decoded with integer ops (normal, subnormal, inf/NaN), exactly like {@link Float#float16ToFloat}.
+ *
+ * <p><b>Dequantization</b> uses the same lane-wise float expressions as the reference (no FMA
+ * contraction), so it is bit-identical.
+ */
+enum VectorRowKernels512 implements RowKernel {
+    F32(GgmlType.F32, PreparedActivations.Format.F32) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotFloat(w, row, x, n, FLOAT_WEIGHTS);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeFloat(w, offset, out, outOffset, n, FLOAT_WEIGHTS);
+        }
+    },
+    F16(GgmlType.F16, PreparedActivations.Format.F32) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotFloat(w, row, x, n, HALF_WEIGHTS);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeFloat(w, offset, out, outOffset, n, HALF_WEIGHTS);
+        }
+    },
+    BF16(GgmlType.BF16, PreparedActivations.Format.BF16) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotFloat(w, row, x, n, BF16_WEIGHTS);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeFloat(w, offset, out, outOffset, n, BF16_WEIGHTS);
+        }
+    },
+    Q4_0(GgmlType.Q4_0, PreparedActivations.Format.Q8_0) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
+            x.require(PreparedActivations.Format.Q8_0, n);
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + (long) b * 18;
+                int sumi = nibbleBlockDot(w, block + 2, x.qs, b * 32, 0, false, 8);
+                sum += sumi * half(w, block) * x.d[b];
+            }
+            return sum;
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
+            KernelMath.checkOutput(out, outOffset, n);
+            for (int b = 0; b < blocks; b++) {
+                long block = offset + (long) b * 18;
+                nibbleBlockDequantize(w, block + 2, 0, false, 8, half(w, block), 0f, false, out, outOffset + b * 32);
+            }
+        }
+    },
+    Q4_1(GgmlType.Q4_1, PreparedActivations.Format.Q8_1) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q4_1, n);
+            x.require(PreparedActivations.Format.Q8_1, n);
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + (long) b * 20;
+                int sumi = nibbleBlockDot(w, block + 4, x.qs, b * 32, 0, false, 0);
+                sum += (half(w, block) * x.d[b]) * sumi + half(w, block + 2) * x.s[b];
+            }
+            return sum;
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q4_1, n);
+            KernelMath.checkOutput(out, outOffset, n);
+            for (int b = 0; b < blocks; b++) {
+                long block = offset + (long) b * 20;
+                nibbleBlockDequantize(w, block + 4, 0, false, 0, half(w, block), half(w, block + 2), true,
+                        out, outOffset + b * 32);
+            }
+        }
+    },
+    Q5_0(GgmlType.Q5_0, PreparedActivations.Format.Q8_0) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
+            x.require(PreparedActivations.Format.Q8_0, n);
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + (long) b * 22;
+                int qh = w.get(KernelMath.INT_LE, block + 2);
+                int sumi = nibbleBlockDot(w, block + 6, x.qs, b * 32, qh, true, 16);
+                sum += (half(w, block) * x.d[b]) * sumi;
+            }
+            return sum;
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
+            KernelMath.checkOutput(out, outOffset, n);
+            for (int b = 0; b < blocks; b++) {
+                long block = offset + (long) b * 22;
+                int qh = w.get(KernelMath.INT_LE, block + 2);
+                nibbleBlockDequantize(w, block + 6, qh, true, 16, half(w, block), 0f, false, out, outOffset + b * 32);
+            }
+        }
+    },
+    Q5_1(GgmlType.Q5_1, PreparedActivations.Format.Q8_1) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q5_1, n);
+            x.require(PreparedActivations.Format.Q8_1, n);
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + (long) b * 24;
+                int qh = w.get(KernelMath.INT_LE, block + 4);
+                int sumi = nibbleBlockDot(w, block + 8, x.qs, b * 32, qh, true, 0);
+                sum += (half(w, block) * x.d[b]) * sumi + half(w, block + 2) * x.s[b];
+            }
+            return sum;
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q5_1, n);
+            KernelMath.checkOutput(out, outOffset, n);
+            for (int b = 0; b < blocks; b++) {
+                long block = offset + (long) b * 24;
+                int qh = w.get(KernelMath.INT_LE, block + 4);
+                nibbleBlockDequantize(w, block + 8, qh, true, 0, half(w, block), half(w, block + 2), true,
+                        out, outOffset + b * 32);
+            }
+        }
+    },
+    Q8_0(GgmlType.Q8_0, PreparedActivations.Format.Q8_0) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
+            x.require(PreparedActivations.Format.Q8_0, n);
+            byte[] qs = x.qs;
+            float sum = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long block = row + (long) b * 34;
+                IntVector acc = IntVector.zero(I);
+                for (int j = 0; j < 32; j += SL) {
+                    ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 2 + j, LE)
+                            .convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector a = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, b * 32 + j)
+                            .convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector p = q.mul(a);
+                    acc = acc.add(evenLanes(p)).add(oddLanes(p));
+                }
+                int sumi = acc.reduceLanes(VectorOperators.ADD);
+                sum += sumi * (half(w, block) * x.d[b]);
+            }
+            return sum;
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
+            KernelMath.checkOutput(out, outOffset, n);
+            for (int b = 0; b < blocks; b++) {
+                long block = offset + (long) b * 34;
+                float d = half(w, block);
+                for (int j = 0; j < 32; j += SL) {
+                    ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 2 + j, LE)
+                            .convertShape(VectorOperators.B2S, S, 0);
+                    storeScaled(q, S, d, out, outOffset + b * 32 + j);
+                }
+            }
+        }
+    },
+    Q4_K(GgmlType.Q4_K, PreparedActivations.Format.Q8_K) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotQ45K(w, row, x, n, false);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeQ45K(w, offset, out, outOffset, n, false);
+        }
+    },
+    Q5_K(GgmlType.Q5_K, PreparedActivations.Format.Q8_K) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotQ45K(w, row, x, n, true);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeQ45K(w, offset, out, outOffset, n, true);
+        }
+    },
+    Q6_K(GgmlType.Q6_K, PreparedActivations.Format.Q8_K) {
+        @Override
+        public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            return dotQ6K(w, row, x, n);
+        }
+
+        @Override
+        public void dequantize(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+            dequantizeQ6K(w, offset, out, outOffset, n);
+        }
+    };
+
+    /** The vector width in bits this class is specialised for (the only line differing between the generated classes). */
+    static final int BITS = 512;
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final VectorShape SHAPE = VectorShape.forBitSize(BITS);
+    static final VectorShape HALF_SHAPE = VectorShape.forBitSize(BITS / 2);
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, SHAPE);
+    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, SHAPE);
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, SHAPE);
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, SHAPE);
+    /** Int (and float) lanes per vector: 4, 8 or 16. */
+    static final int L = I.length();
+    /** Short lanes per vector: 8, 16 or 32. */
+    static final int SL = S.length();
+    /** SL bytes, widened to one short vector. */
+    static final VectorSpecies<Byte> B_FOR_S = VectorSpecies.of(byte.class, HALF_SHAPE);
+    /** L shorts (fp16/bf16 weights), widened to one int vector. */
+    static final VectorSpecies<Short> S_FOR_I = VectorSpecies.of(short.class, HALF_SHAPE);
+
+    /** 32-element block types hold 16 nibble bytes per block: short vectors of at most 16 lanes. */
+    static final VectorShape NIBBLE_SHAPE = VectorShape.forBitSize(Math.min(BITS, 256));
+    static final VectorSpecies<Short> SN = VectorSpecies.of(short.class, NIBBLE_SHAPE);
+    static final VectorSpecies<Integer> IN = VectorSpecies.of(int.class, NIBBLE_SHAPE);
+    static final VectorSpecies<Byte> BN = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.min(BITS, 256) / 2));
+    static final int SNL = SN.length();
+
+    /** 1 << lane, for testing the fifth bits of Q5_0/Q5_1 (short lanes, then SNL-lane windows). */
+    private static final short[] LANE_BITS = {
+        1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, (short) 32768
+    };
+
+    private final GgmlType type;
+    private final PreparedActivations.Format format;
+
+    VectorRowKernels512(GgmlType type, PreparedActivations.Format format) {
+        this.type = type;
+        this.format = format;
+    }
+
+    @Override
+    public GgmlType type() {
+        return type;
+    }
+
+    @Override
+    public PreparedActivations.Format activationFormat() {
+        return format;
+    }
+
+    @Override
+    public String toString() {
+        return name() + "/vector" + BITS;
+    }
+
+    static float half(MemorySegment w, long address) {
+        return KernelMath.fromHalf(w.get(KernelMath.SHORT_LE, address));
+    }
+
+    /** Sign-extended int lanes of the even-indexed shorts of p (int lane m ← short 2m). */
+    static IntVector evenLanes(ShortVector p) {
+        return p.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
+    }
+
+    /** Sign-extended int lanes of the odd-indexed shorts of p (int lane m ← short 2m+1). */
+    static IntVector oddLanes(ShortVector p) {
+        return p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16);
+    }
+
+    // ---------------------------------------------------------------- float types
+
+    private static final int FLOAT_WEIGHTS = 0;
+    private static final int HALF_WEIGHTS = 1;
+    private static final int BF16_WEIGHTS = 2;
+
+    /** L weights at {@code address} as floats; {@code kind} is a constant at every call site. */
+    private static FloatVector floatWeights(MemorySegment w, long address, int kind) {
+        if (kind == FLOAT_WEIGHTS) {
+            return FloatVector.fromMemorySegment(F, w, address, LE);
+        }
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S_FOR_I, w, address, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0);
+        if (kind == BF16_WEIGHTS) {
+            return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return halfToFloat(bits);
+    }
+
+    /** fp16 bits (0..0xFFFF per lane) to float, exactly as {@link Float#float16ToFloat}. */
+    static FloatVector halfToFloat(IntVector h) {
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector magnitude = h.and(0x7FFF);
+        IntVector exponent = h.and(0x7C00);
+        // normal: rebias the exponent by 127 - 15 = 112; inf/NaN: rebias once more to reach 255
+        IntVector normal = magnitude.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+        normal = normal.lanewise(VectorOperators.ADD, 112 << 23, exponent.eq(0x7C00));
+        // zero and subnormal: magnitude · 2^-24, exact in float
+        IntVector small = ((FloatVector) magnitude.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+        IntVector bits = normal.blend(small, exponent.eq(0));
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
+    private static float scalarWeight(MemorySegment w, long address, int kind) {
+        return switch (kind) {
+            case FLOAT_WEIGHTS -> w.get(KernelMath.FLOAT_LE, address);
+            case HALF_WEIGHTS -> half(w, address);
+            default -> KernelMath.fromBf16(w.get(KernelMath.SHORT_LE, address));
+        };
+    }
+
+    private static float dotFloat(MemorySegment w, long row, PreparedActivations x, int n, int kind) {
+        PreparedActivations.Format format = kind == BF16_WEIGHTS ? PreparedActivations.Format.BF16 : PreparedActivations.Format.F32;
+        x.require(format, n);
+        int width = kind == FLOAT_WEIGHTS ? 4 : 2;
+        float[] values = x.values;
+        DoubleVector acc0 = DoubleVector.zero(D);
+        DoubleVector acc1 = DoubleVector.zero(D);
+        DoubleVector acc2 = DoubleVector.zero(D);
+        DoubleVector acc3 = DoubleVector.zero(D);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector p = floatWeights(w, row + (long) i * width, kind).mul(FloatVector.fromArray(F, values, i));
+            FloatVector r = floatWeights(w, row + (long) (i + L) * width, kind).mul(FloatVector.fromArray(F, values, i + L));
+            acc0 = acc0.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 0));
+            acc1 = acc1.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 1));
+            acc2 = acc2.add((DoubleVector) r.convertShape(VectorOperators.F2D, D, 0));
+            acc3 = acc3.add((DoubleVector) r.convertShape(VectorOperators.F2D, D, 1));
+        }
+        for (; i <= n - L; i += L) {
+            FloatVector p = floatWeights(w, row + (long) i * width, kind).mul(FloatVector.fromArray(F, values, i));
+            acc0 = acc0.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 0));
+            acc1 = acc1.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += scalarWeight(w, row + (long) i * width, kind) * values[i];
+        }
+        return (float) sum;
+    }
+
+    private static void dequantizeFloat(MemorySegment w, long offset, float[] out, int outOffset, int n, int kind) {
+        KernelMath.checkOutput(out, outOffset, n);
+        int width = kind == FLOAT_WEIGHTS ? 4 : 2;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            floatWeights(w, offset + (long) i * width, kind).intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
+            out[outOffset + i] = scalarWeight(w, offset + (long) i * width, kind);
+        }
+    }
+
+    // ---------------------------------------------------------------- 32-element block types
+
+    /**
+     * The 32 quants of a Q4_0/Q4_1/Q5_0/Q5_1 block as two short vectors per SNL-lane window: element
+     * j (low nibble of byte j, plus bit j of qh for 5-bit types) and element j+16 (high nibble, bit
+     * j+16), minus {@code bias}. Returns Σ q·a over the block, exact.
+     */
+    private static int nibbleBlockDot(MemorySegment w, long qsAddress, byte[] qs, int a, int qh, boolean fiveBit, int bias) {
+        IntVector acc = IntVector.zero(IN);
+        for (int j = 0; j < 16; j += SNL) {
+            ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(BN, w, qsAddress + j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+            ShortVector low = packed.and((short) 0x0F);
+            ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+            if (fiveBit) {
+                ShortVector laneBits = ShortVector.fromArray(SN, LANE_BITS, j);
+                VectorMask<Short> lowTop = ShortVector.broadcast(SN, (short) qh).and(laneBits).compare(VectorOperators.NE, 0);
+                VectorMask<Short> highTop = ShortVector.broadcast(SN, (short) (qh >>> 16)).and(laneBits).compare(VectorOperators.NE, 0);
+                low = low.lanewise(VectorOperators.OR, (short) 16, lowTop);
+                high = high.lanewise(VectorOperators.OR, (short) 16, highTop);
+            }
+            if (bias != 0) {
+                low = low.sub((short) bias);
+                high = high.sub((short) bias);
+            }
+            ShortVector aLow = (ShortVector) ByteVector.fromArray(BN, qs, a + j).convertShape(VectorOperators.B2S, SN, 0);
+            ShortVector aHigh = (ShortVector) ByteVector.fromArray(BN, qs, a + 16 + j).convertShape(VectorOperators.B2S, SN, 0);
+            // |low·aLow + high·aHigh| ≤ 2·31·128 fits a short
+            ShortVector p = low.mul(aLow).add(high.mul(aHigh));
+            acc = acc.add(evenLanes(p)).add(oddLanes(p));
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void nibbleBlockDequantize(MemorySegment w, long qsAddress, int qh, boolean fiveBit, int bias,
+            float d, float m, boolean affine, float[] out, int at) {
+        for (int j = 0; j < 16; j += SNL) {
+            ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(BN, w, qsAddress + j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
+            ShortVector low = packed.and((short) 0x0F);
+            ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+            if (fiveBit) {
+                ShortVector laneBits = ShortVector.fromArray(SN, LANE_BITS, j);
+                VectorMask<Short> lowTop = ShortVector.broadcast(SN, (short) qh).and(laneBits).compare(VectorOperators.NE, 0);
+                VectorMask<Short> highTop = ShortVector.broadcast(SN, (short) (qh >>> 16)).and(laneBits).compare(VectorOperators.NE, 0);
+                low = low.lanewise(VectorOperators.OR, (short) 16, lowTop);
+                high = high.lanewise(VectorOperators.OR, (short) 16, highTop);
+            }
+            if (bias != 0) {
+                low = low.sub((short) bias);
+                high = high.sub((short) bias);
+            }
+            if (affine) {
+                storeAffine(low, SN, d, m, out, at + j);
+                storeAffine(high, SN, d, m, out, at + 16 + j);
+            } else {
+                storeScaled(low, SN, d, out, at + j);
+                storeScaled(high, SN, d, out, at + 16 + j);
+            }
+        }
+    }
+
+    /** out[at …] = float(q) · d, lane by lane, for the short vector q of species {@code species}. */
+    private static void storeScaled(ShortVector q, VectorSpecies<Short> species, float d, float[] out, int at) {
+        for (int part = 0; part < species.length() / L; part++) {
+            ((FloatVector) q.convertShape(VectorOperators.S2F, F, part)).mul(d).intoArray(out, at + part * L);
+        }
+    }
+
+    /** out[at …] = float(q) · d + m, lane by lane (a multiply, then an add: never fused). */
+    private static void storeAffine(ShortVector q, VectorSpecies<Short> species, float d, float m, float[] out, int at) {
+        for (int part = 0; part < species.length() / L; part++) {
+            ((FloatVector) q.convertShape(VectorOperators.S2F, F, part)).mul(d).add(m).intoArray(out, at + part * L);
+        }
+    }
+
+    // ---------------------------------------------------------------- K types
+
+    /** 128-bit int vector whose lane r is the sum of v's lanes m ≡ r (mod 4). */
+    private static IntVector foldToFour(IntVector v) {
+        if (L == 4) {
+            return v;
+        }
+        IntVector folded = (IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0);
+        for (int part = 1; part < L / 4; part++) {
+            folded = folded.add((IntVector) v.reinterpretShape(IntVector.SPECIES_128, part));
+        }
+        return folded;
+    }
+
+    /** The reference's final step: start from {@code sum}, add the 8 lane sums in lane order (even lane r is 2r). */
+    private static float addLaneSums(float sum, FloatVector even, FloatVector odd) {
+        for (int r = 0; r < 4; r++) {
+            sum += even.lane(r);
+            sum += odd.lane(r);
+        }
+        return sum;
+    }
+
+    static final java.lang.foreign.ValueLayout.OfLong LONG_LE =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+
+    /** Byte k (0..11) of a Q4_K/Q5_K scales field read as a long (bytes 0..7) and an int (8..11). */
+    private static int scaleByte(long low, int high, int k) {
+        return k < 8 ? (int) (low >>> (8 * k)) & 0xFF : (high >>> (8 * (k - 8))) & 0xFF;
+    }
+
+    /** get_scale_min_k4's scale of sub-block j, from the packed field. */
+    private static int kScale(long low, int high, int j) {
+        return j < 4 ? scaleByte(low, high, j) & 63
+                : (scaleByte(low, high, j + 4) & 0x0F) | ((scaleByte(low, high, j - 4) >>> 6) << 4);
+    }
+
+    /** get_scale_min_k4's min of sub-block j, from the packed field. */
+    private static int kMin(long low, int high, int j) {
+        return j < 4 ? scaleByte(low, high, j + 4) & 63
+                : (scaleByte(low, high, j + 4) >>> 4) | ((scaleByte(low, high, j) >>> 6) << 4);
+    }
+
+    private static int sixBits(long packed, int j) {
+        return (int) (packed >>> (6 * j)) & 63;
+    }
+
+    private static float dotQ45K(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
+        GgmlType type = fiveBit ? GgmlType.Q5_K : GgmlType.Q4_K;
+        int blocks = KernelMath.blocks(type, n);
+        x.require(PreparedActivations.Format.Q8_K, n);
+        int blockBytes = fiveBit ? 176 : 144;
+        int qsOffset = fiveBit ? 48 : 16;
+        byte[] qs = x.qs;
+        float sum = 0f;
+        FloatVector laneSumsEven = FloatVector.zero(FloatVector.SPECIES_128);
+        FloatVector laneSumsOdd = FloatVector.zero(FloatVector.SPECIES_128);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            long packedLow = w.get(LONG_LE, block + 4);
+            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
+            // Σ_j bsums[j]·min(j/2), regrouped per sub-block (exact integers)
+            short[] bsums = x.bsums;
+            int minSum = 0;
+            for (int sub = 0; sub < 8; sub++) {
+                minSum += (bsums[b * 16 + 2 * sub] + bsums[b * 16 + 2 * sub + 1]) * kMin(packedLow, packedHigh, sub);
+            }
+            int q8 = b * 256;
+            IntVector even = IntVector.zero(I);
+            IntVector odd = IntVector.zero(I);
+            for (int chunk = 0; chunk < 4; chunk++) {
+                int lowScale = kScale(packedLow, packedHigh, 2 * chunk);
+                int highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
+                for (int j = 0; j < 32; j += SL) {
+                    ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + qsOffset + 32 * chunk + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector low = packed.and((short) 0x0F);
+                    ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    if (fiveBit) {
+                        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 16 + j, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    ShortVector aLow = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + 64 * chunk + j)
+                            .convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector aHigh = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + 64 * chunk + 32 + j)
+                            .convertShape(VectorOperators.B2S, S, 0);
+                    ShortVector pLow = low.mul(aLow);
+                    ShortVector pHigh = high.mul(aHigh);
+                    even = even.add(evenLanes(pLow).mul(lowScale)).add(evenLanes(pHigh).mul(highScale));
+                    odd = odd.add(oddLanes(pLow).mul(lowScale)).add(oddLanes(pHigh).mul(highScale));
+                }
+            }
+            float d = half(w, block) * x.d[b];
+            laneSumsEven = laneSumsEven.add(((FloatVector) foldToFour(even).convert(VectorOperators.I2F, 0)).mul(d));
+            laneSumsOdd = laneSumsOdd.add(((FloatVector) foldToFour(odd).convert(VectorOperators.I2F, 0)).mul(d));
+            float dmin = half(w, block + 2) * x.d[b];
+            sum -= dmin * minSum;
+        }
+        return addLaneSums(sum, laneSumsEven, laneSumsOdd);
+    }
+
+    private static void dequantizeQ45K(MemorySegment w, long offset, float[] out, int outOffset, int n, boolean fiveBit) {
+        GgmlType type = fiveBit ? GgmlType.Q5_K : GgmlType.Q4_K;
+        int blocks = KernelMath.blocks(type, n);
+        KernelMath.checkOutput(out, outOffset, n);
+        int blockBytes = fiveBit ? 176 : 144;
+        int qsOffset = fiveBit ? 48 : 16;
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * blockBytes;
+            float d = half(w, block);
+            float min = half(w, block + 2);
+            long scales = KQuantRowKernels.scalesOf(w, block);
+            long mins = KQuantRowKernels.minsOf(w, block);
+            int at = outOffset + b * 256;
+            for (int chunk = 0; chunk < 4; chunk++) {
+                float lowScaled = d * sixBits(scales, 2 * chunk);
+                float lowOffset = min * sixBits(mins, 2 * chunk);
+                float highScaled = d * sixBits(scales, 2 * chunk + 1);
+                float highOffset = min * sixBits(mins, 2 * chunk + 1);
+                for (int j = 0; j < 32; j += SL) {
+                    ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + qsOffset + 32 * chunk + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector low = packed.and((short) 0x0F);
+                    ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    if (fiveBit) {
+                        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 16 + j, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    // x − offset ≡ x + (−offset) in IEEE arithmetic
+                    storeAffine(low, S, lowScaled, -lowOffset, out, at + 64 * chunk + j);
+                    storeAffine(high, S, highScaled, -highOffset, out, at + 64 * chunk + 32 + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q6_K quants of quarter {@code quarter} (0..3) of half {@code half}, elements l = j … j+SL−1:
+     * the low or high nibble of ql[64·half + l (+32 for odd quarters)] with bits 2·quarter of
+     * qh[32·half + l] above them, minus 32.
+     */
+    private static ShortVector q6Quants(MemorySegment w, long block, int half, int quarter, int j) {
+        ShortVector ql = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 64 * half + ((quarter & 1) << 5) + j, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 128 + 32 * half + j, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        ShortVector low = quarter < 2 ? ql.and((short) 0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
+        ShortVector top = qh.lanewise(VectorOperators.LSHR, 2 * quarter).and((short) 3).lanewise(VectorOperators.LSHL, 4);
+        return low.or(top).sub((short) 32);
+    }
+
+    /** Per-int-lane scale for a window of SL elements starting at element e (16-element scale groups). */
+    private static IntVector q6Scales(MemorySegment w, long block, int e) {
+        int first = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
+        if (SL <= 16) {
+            return IntVector.broadcast(I, first);
+        }
+        // 32 shorts → even/odd int lanes m = 0..15 cover elements 2m, 2m+1: lanes 8..15 are the second group
+        int second = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4) + 1);
+        return IntVector.broadcast(I, first).blend(second, SECOND_GROUP_LANES);
+    }
+
+    /** Int lanes 8..15, fed by the second 16-element scale group of a 32-element window (512-bit only). */
+    private static final VectorMask<Integer> SECOND_GROUP_LANES = VectorMask.fromLong(I, L == 16 ? 0xFF00L : 0L);
+
+    private static float dotQ6K(MemorySegment w, long row, PreparedActivations x, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
+        x.require(PreparedActivations.Format.Q8_K, n);
+        byte[] qs = x.qs;
+        FloatVector laneSumsEven = FloatVector.zero(FloatVector.SPECIES_128);
+        FloatVector laneSumsOdd = FloatVector.zero(FloatVector.SPECIES_128);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 210;
+            int q8 = b * 256;
+            IntVector even = IntVector.zero(I);
+            IntVector odd = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                for (int quarter = 0; quarter < 4; quarter++) {
+                    for (int j = 0; j < 32; j += SL) {
+                        int e = 128 * half + 32 * quarter + j;
+                        ShortVector q = q6Quants(w, block, half, quarter, j);
+                        ShortVector a = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + e)
+                                .convertShape(VectorOperators.B2S, S, 0);
+                        ShortVector p = q.mul(a);
+                        IntVector scale = q6Scales(w, block, e);
+                        even = even.add(evenLanes(p).mul(scale));
+                        odd = odd.add(oddLanes(p).mul(scale));
+                    }
+                }
+            }
+            float d = half(w, block + 208) * x.d[b];
+            laneSumsEven = laneSumsEven.add(((FloatVector) foldToFour(even).convert(VectorOperators.I2F, 0)).mul(d));
+            laneSumsOdd = laneSumsOdd.add(((FloatVector) foldToFour(odd).convert(VectorOperators.I2F, 0)).mul(d));
+        }
+        return addLaneSums(0f, laneSumsEven, laneSumsOdd);
+    }
+
+    private static void dequantizeQ6K(MemorySegment w, long offset, float[] out, int outOffset, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
+        KernelMath.checkOutput(out, outOffset, n);
+        for (int b = 0; b < blocks; b++) {
+            long block = offset + (long) b * 210;
+            float d = half(w, block + 208);
+            int at = outOffset + b * 256;
+            for (int half = 0; half < 2; half++) {
+                for (int quarter = 0; quarter < 4; quarter++) {
+                    for (int j = 0; j < 32; j += SL) {
+                        int e = 128 * half + 32 * quarter + j;
+                        ShortVector q = q6Quants(w, block, half, quarter, j);
+                        for (int part = 0; part < SL / L; part++) {
+                            int element = e + part * L;
+                            float scaled = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (element >>> 4));
+                            ((FloatVector) q.convertShape(VectorOperators.S2F, F, part)).mul(scaled).intoArray(out, at + element);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
