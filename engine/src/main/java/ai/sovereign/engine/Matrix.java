@@ -29,7 +29,7 @@ final class Matrix {
         this.cols = Math.toIntExact(tensor.dimension(0));
         this.rows = Math.toIntExact(tensor.dimension(1));
         this.data = data;
-        this.kernel = RowKernel.of(type);
+        this.kernel = RowKernel.fastest(type);
         this.rowBytes = type.bytesFor(cols);
     }
 
