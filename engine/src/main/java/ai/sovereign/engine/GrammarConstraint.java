@@ -46,6 +46,10 @@ final class GrammarConstraint implements TokenConstraint {
                 continue;
             }
             int top = Math.min(64, n - base);
+            if (bits == 0) {
+                Arrays.fill(logits, base, base + top, Float.NEGATIVE_INFINITY);
+                continue;
+            }
             for (int i = 0; i < top; i++) {
                 if ((bits >>> i & 1) == 0) {
                     logits[base + i] = Float.NEGATIVE_INFINITY;
@@ -73,6 +77,7 @@ final class GrammarConstraint implements TokenConstraint {
             throw new IllegalStateException("token " + token + " is not allowed here by the grammar");
         }
         state = next;
+        matcher.trimCaches();
     }
 
     @Override
@@ -83,6 +88,11 @@ final class GrammarConstraint implements TokenConstraint {
     /** Whether the output may end here (an end-of-generation token is allowed). */
     boolean mayEnd() {
         return state.accepting;
+    }
+
+    /** Drops the cached allowed-token sets (for measuring the trie walk). */
+    void forgetMasks() {
+        Arrays.fill(maskStates, null);
     }
 
     /** Bit set of the tokens allowed next (owned by this object; valid until the next call). */

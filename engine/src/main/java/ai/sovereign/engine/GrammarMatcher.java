@@ -50,6 +50,7 @@ final class GrammarMatcher {
 
     /** The state after a byte no stack accepts. */
     static final State DEAD = new State(new Node[0], false);
+    private static final int MAX_STATES = 10_000;
 
     private final Grammar grammar;
     private final int[] code;
@@ -92,6 +93,25 @@ final class GrammarMatcher {
             s = next(s, bytes[i] & 0xFF);
         }
         return s;
+    }
+
+    /**
+     * Bounds memory over a long generation: past {@link #MAX_STATES} interned states, forgets all
+     * states and their transitions (states still held stay valid; equal ones built later are new
+     * objects, which only costs cache misses).
+     */
+    void trimCaches() {
+        if (states.size() > MAX_STATES) {
+            for (State s : states.values()) {
+                s.transitions = null;
+            }
+            states.clear();
+            nodes.clear();
+        }
+    }
+
+    int stateCount() {
+        return states.size();
     }
 
     /** How many distinct stacks were built (for tests and diagnostics). */

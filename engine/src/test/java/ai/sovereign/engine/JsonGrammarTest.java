@@ -205,4 +205,23 @@ class JsonGrammarTest {
         valid(g, "{}", "{\"a\":{\"a\":{}}}");
         assertEquals(true, complete(g, "{\"a\":{}}"));
     }
+
+    @Test
+    void deepNestingAndCacheTrimmingKeepMatching() {
+        GrammarMatcher m = new GrammarMatcher(ANY);
+        GrammarMatcher.State s = m.start;
+        int depth = 15_000;
+        for (int i = 0; i < depth; i++) {
+            s = m.next(s, '[');
+            m.trimCaches();
+            assertTrue(m.stateCount() <= 10_001);
+        }
+        s = m.next(s, '1');
+        for (int i = 0; i < depth; i++) {
+            assertFalse(s.accepting);
+            s = m.next(s, ']');
+            m.trimCaches();
+        }
+        assertTrue(s.finished);
+    }
 }
