@@ -18,6 +18,7 @@ final class ApiHandler extends Handler.Abstract {
     private final InferencePipeline pipeline;
     private final Metrics metrics;
     private volatile boolean ready;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics) {
         this.models = models;
@@ -29,11 +30,16 @@ final class ApiHandler extends Handler.Abstract {
         ready = value;
     }
 
+    int inFlight() {
+        return inFlight.get();
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         Exchange ex = new Exchange(request, response, callback, UUID.randomUUID().toString().replace("-", ""));
         String route = "other";
         int status = 500;
+        inFlight.incrementAndGet();
         try {
             String path = ex.path();
             String method = ex.method();
@@ -42,6 +48,10 @@ final class ApiHandler extends Handler.Abstract {
                 case "/v1/chat/completions", "/v1/completions" -> {
                     requireMethod(ex, "POST");
                     pipeline.handle(ex, path.equals("/v1/chat/completions"));
+                }
+                case "/v1/embeddings" -> {
+                    requireMethod(ex, "POST");
+                    pipeline.embed(ex);
                 }
                 case "/v1/models" -> {
                     requireMethod(ex, "GET");
@@ -83,6 +93,7 @@ final class ApiHandler extends Handler.Abstract {
             respond(ex, new ApiException(500, "server_error", "internal_error", null,
                     "internal error; request id " + ex.requestId, null));
         } finally {
+            inFlight.decrementAndGet();
             metrics.request(route, status);
         }
         return true;
@@ -113,10 +124,15 @@ final class ApiHandler extends Handler.Abstract {
         for (ModelRegistry.Entry m : models.all()) {
             data.add(describe(m));
         }
+        data.add(Json.object().put("id", Embeddings.MODEL_ID).put("object", "model").put("created", 0).put("owned_by", "sovereign")
+                .put("kind", "embedding").put("status", "available").put("dimensions", Embeddings.DIMENSIONS).put("embedded", true));
         return list;
     }
 
     private ObjectNode model(String id) {
+        if (id.equals(Embeddings.MODEL_ID)) {
+            return (ObjectNode) modelList().get("data").get(models.all().size());
+        }
         ModelRegistry.Entry m = models.find(id);
         if (m == null) {
             throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(id) + "' does not exist");

@@ -5,6 +5,7 @@ import ai.sovereign.engine.ContextOverflowException;
 import ai.sovereign.engine.GeneratedToken;
 import ai.sovereign.engine.GenerationResult;
 import ai.sovereign.engine.GenerationSettings;
+import ai.sovereign.engine.JsonConstraint;
 import ai.sovereign.engine.TokenConstraint;
 import ai.sovereign.engine.TokenListener;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,12 +37,94 @@ final class InferencePipeline {
     private final Limits limits;
     private final ServerConfig.Local local;
     private final Metrics metrics;
+    private final Embeddings embeddings;
 
-    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics) {
+    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings) {
         this.models = models;
         this.limits = limits;
         this.local = local;
         this.metrics = metrics;
+        this.embeddings = embeddings;
+    }
+
+    /** {@code POST /v1/embeddings} on the embedded model. */
+    void embed(Exchange ex) throws IOException {
+        JsonNode body = Json.parseBody(ex.body(limits.maxBodyBytes()));
+        if (!body.isObject()) {
+            throw ApiException.invalid(null, "the request body must be a JSON object");
+        }
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual()) {
+            throw ApiException.invalid("model", "model is required and must be a string");
+        }
+        if (!model.asText().equals(Embeddings.MODEL_ID)) {
+            throw ApiException.modelNotFound("the embedding model '" + CompletionRequest.clip(model.asText()) + "' does not exist; use "
+                    + Embeddings.MODEL_ID);
+        }
+        List<String> inputs = embeddingInputs(body.get("input"));
+        JsonNode dimensions = body.get("dimensions");
+        if (dimensions != null && !dimensions.isNull() && (!dimensions.isInt() || dimensions.asInt() != Embeddings.DIMENSIONS)) {
+            throw ApiException.invalid("dimensions", Embeddings.MODEL_ID + " has " + Embeddings.DIMENSIONS + " dimensions; dimensions cannot change that");
+        }
+        String format = body.path("encoding_format").asText("float");
+        if (!format.equals("float") && !format.equals("base64")) {
+            throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
+        }
+        Embeddings.Result result = embeddings.embed(inputs);
+        ObjectNode response = Json.object().put("object", "list");
+        ArrayNode data = response.putArray("data");
+        for (int i = 0; i < result.vectors().size(); i++) {
+            ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+            float[] v = result.vectors().get(i);
+            if (format.equals("base64")) {
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (float f : v) {
+                    bytes.putFloat(f);
+                }
+                item.put("embedding", java.util.Base64.getEncoder().encodeToString(bytes.array()));
+            } else {
+                ArrayNode values = item.putArray("embedding");
+                for (float f : v) {
+                    values.add(f);
+                }
+            }
+        }
+        response.put("model", Embeddings.MODEL_ID);
+        response.putObject("usage").put("prompt_tokens", result.tokens()).put("total_tokens", result.tokens());
+        metrics.recordEmbedding(Embeddings.MODEL_ID, inputs.size(), result.tokens());
+        ex.json(200, response);
+    }
+
+    private static List<String> embeddingInputs(JsonNode input) {
+        if (input == null || input.isNull()) {
+            throw ApiException.invalid("input", "input is required");
+        }
+        List<String> out = new ArrayList<>();
+        if (input.isTextual()) {
+            out.add(input.asText());
+        } else if (input.isArray()) {
+            if (input.isEmpty()) {
+                throw ApiException.invalid("input", "input must not be empty");
+            }
+            if (input.size() > Embeddings.MAX_INPUTS) {
+                throw ApiException.invalid("input", input.size() + " inputs exceed the limit of " + Embeddings.MAX_INPUTS);
+            }
+            for (JsonNode item : input) {
+                if (!item.isTextual()) {
+                    throw ApiException.invalid("input", "input must be a string or an array of strings (token arrays are not supported by "
+                            + Embeddings.MODEL_ID + ")");
+                }
+                out.add(item.asText());
+            }
+        } else {
+            throw ApiException.invalid("input", "input must be a string or an array of strings");
+        }
+        for (String s : out) {
+            if (s.isEmpty()) {
+                throw ApiException.invalid("input", "input strings must not be empty");
+            }
+        }
+        return out;
     }
 
     void handle(Exchange ex, boolean chat) throws IOException {
@@ -129,11 +212,19 @@ final class InferencePipeline {
         return request.maxTokens();
     }
 
+    /** response_format: json_object and json_schema outputs are grammar-constrained, so always valid. */
     private static TokenConstraint.Factory constraint(CompletionRequest request) {
-        if (!request.responseFormat().equals("text")) {
-            throw ApiException.invalid("response_format", "response_format " + request.responseFormat() + " is not supported yet");
-        }
-        return null;
+        return switch (request.responseFormat()) {
+            case "json_object" -> JsonConstraint.anyObject();
+            case "json_schema" -> {
+                try {
+                    yield JsonConstraint.schema(request.jsonSchema());
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.invalid("response_format.json_schema.schema", e.getMessage());
+                }
+            }
+            default -> null;
+        };
     }
 
     private void provenance(Exchange ex, ModelRegistry.Entry model) {

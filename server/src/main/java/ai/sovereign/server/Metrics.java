@@ -28,6 +28,8 @@ final class Metrics {
             .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
     private final Counter rejections = Counter.builder().name("sovereign_rejected_total")
             .help("Requests refused because a model's queue was full").labelNames("model").register(registry);
+    private final Counter embeddingInputs = Counter.builder().name("sovereign_embedding_inputs_total")
+            .help("Texts embedded").labelNames("model").register(registry);
     private final Counter disconnects = Counter.builder().name("sovereign_client_disconnects_total")
             .help("Streams whose client went away; their generations were cancelled").labelNames("model").register(registry);
 
@@ -69,6 +71,11 @@ final class Metrics {
         if (!Double.isNaN(firstTokenSeconds)) {
             firstToken.labelValues(model).observe(firstTokenSeconds);
         }
+    }
+
+    void recordEmbedding(String model, int inputs, int tokenCount) {
+        tokens.labelValues(model, "prompt").inc(tokenCount);
+        embeddingInputs.labelValues(model).inc(inputs);
     }
 
     void rejected(String model) {

@@ -6,7 +6,6 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -24,7 +23,8 @@ final class SovereignServer implements AutoCloseable {
         ModelHashes hashes = new ModelHashes(config.storeOrDefault().dataDirectory());
         this.models = ModelRegistry.load(config, hashes);
         Metrics metrics = new Metrics(models);
-        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics);
+        Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings);
         this.handler = new ApiHandler(models, pipeline, metrics);
 
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -39,9 +39,7 @@ final class SovereignServer implements AutoCloseable {
         connector.setPort(config.serverOrDefault().portOrDefault());
         connector.setIdleTimeout(300_000);
         jetty.addConnector(connector);
-        GracefulHandler graceful = new GracefulHandler(handler);
-        jetty.setHandler(graceful);
-        jetty.setStopTimeout(30_000);
+        jetty.setHandler(handler);
     }
 
     void start() throws Exception {
@@ -61,9 +59,23 @@ final class SovereignServer implements AutoCloseable {
         jetty.join();
     }
 
+    /** Stops accepting connections, lets in-flight requests finish (up to 30 s), then stops. */
     @Override
     public void close() {
         handler.ready(false);
+        connector.close();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (handler.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (handler.inFlight() > 0) {
+            Log.warn(handler.inFlight() + " requests still running after 30 s; stopping anyway");
+        }
         try {
             jetty.stop();
         } catch (Exception e) {
