@@ -49,67 +49,17 @@ final class VocabFixtures {
 
     /**
      * GGUF tokenizer metadata as llama.cpp's convert_hf_to_gguf.py writes it for a byte-level BPE
-     * tokenizer.json: tokens in id order (holes become [PADn], unused), added tokens that are special
-     * or look special (<|...|>) as control, other added tokens as user-defined, merges as "a b".
+     * tokenizer.json (see {@link HfTokenizerJson}), with the special tokens named here.
      */
-    @SuppressWarnings("unchecked")
     static GgufMetadata hfMetadata(Path tokenizerJson, String pre, String bos, String eos, String pad, boolean addBos) {
-        Map<String, Object> json;
         try {
-            json = (Map<String, Object>) MiniJson.parse(Files.readString(tokenizerJson, StandardCharsets.UTF_8));
+            HfTokenizerJson hf = HfTokenizerJson.read(tokenizerJson);
+            GgufWriter w = new GgufWriter();
+            hf.putMetadata(w, pre, hf.size(), bos, eos, pad, addBos);
+            return w.metadata();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Map<String, Object> model = (Map<String, Object>) json.get("model");
-        Map<String, Object> vocab = (Map<String, Object>) model.get("vocab");
-        List<Map<String, Object>> added = (List<Map<String, Object>>) json.get("added_tokens");
-        int size = 0;
-        for (Object id : vocab.values()) {
-            size = Math.max(size, (int) (long) (Long) id + 1);
-        }
-        for (Map<String, Object> a : added) {
-            size = Math.max(size, (int) (long) (Long) a.get("id") + 1);
-        }
-        String[] tokens = new String[size];
-        int[] types = new int[size];
-        for (Map.Entry<String, Object> e : vocab.entrySet()) {
-            int id = (int) (long) (Long) e.getValue();
-            tokens[id] = e.getKey();
-            types[id] = 1;
-        }
-        for (Map<String, Object> a : added) {
-            int id = (int) (long) (Long) a.get("id");
-            String content = (String) a.get("content");
-            boolean special = (Boolean) a.get("special") || (content.startsWith("<|") && content.endsWith("|>"));
-            tokens[id] = special ? content : content.replace("\u2581", " ");
-            types[id] = special ? 3 : 4;
-        }
-        for (int id = 0; id < size; id++) {
-            if (tokens[id] == null) {
-                tokens[id] = "[PAD" + id + "]";
-                types[id] = 5;
-            }
-        }
-        List<Object> rawMerges = (List<Object>) model.get("merges");
-        String[] merges = new String[rawMerges.size()];
-        for (int i = 0; i < merges.length; i++) {
-            Object m = rawMerges.get(i);
-            merges[i] = m instanceof String s ? s : ((List<Object>) m).get(0) + " " + ((List<Object>) m).get(1);
-        }
-        Map<String, Object> meta = new HashMap<>();
-        meta.put("tokenizer.ggml.model", "gpt2");
-        meta.put("tokenizer.ggml.pre", pre);
-        meta.put("tokenizer.ggml.tokens", tokens);
-        meta.put("tokenizer.ggml.token_type", types);
-        meta.put("tokenizer.ggml.merges", merges);
-        List<String> tokenList = List.of(tokens);
-        meta.put("tokenizer.ggml.bos_token_id", (long) tokenList.indexOf(bos));
-        meta.put("tokenizer.ggml.eos_token_id", (long) tokenList.indexOf(eos));
-        if (pad != null) {
-            meta.put("tokenizer.ggml.padding_token_id", (long) tokenList.indexOf(pad));
-        }
-        meta.put("tokenizer.ggml.add_bos_token", addBos);
-        return new GgufMetadata(meta);
     }
 
     /** The strings of a llama.cpp vocab test .inp file. */

@@ -2,6 +2,7 @@ package ai.sovereign.server;
 
 import ai.sovereign.engine.GgufFile;
 import ai.sovereign.engine.GgufTensor;
+import ai.sovereign.engine.ModelSynthesizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,9 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code sovereign models ...}: look into model files. */
-@Command(name = "models", mixinStandardHelpOptions = true, description = "Inspect model files.",
-        subcommands = {ModelsCommand.Inspect.class})
+/** {@code sovereign models ...}: look into model files, or synthesize random-weight ones. */
+@Command(name = "models", mixinStandardHelpOptions = true, description = "Inspect model files; synthesize random-weight ones.",
+        subcommands = {ModelsCommand.Inspect.class, ModelsCommand.Synth.class})
 final class ModelsCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -152,6 +153,74 @@ final class ModelsCommand implements Runnable {
                 case Object[] a -> "{\"array\":\"array\",\"length\":" + a.length + "}";
                 default -> quote(String.valueOf(v));
             };
+        }
+    }
+
+    @Command(name = "synth", mixinStandardHelpOptions = true,
+            description = "Write a GGUF file with random weights and the exact tensor shapes of a real model, for benchmarks "
+                    + "and tests (its output is gibberish). Presets: llama-3.2-1b, qwen2.5-0.5b, qwen2.5-1.5b, qwen3-0.6b, "
+                    + "exaone-3.5-2.4b, and tiny (per --arch).")
+    static final class Synth implements Callable<Integer> {
+        @Option(names = "--arch", paramLabel = "ARCH", description = "llama, qwen2, qwen3 or exaone; must match the preset (required for tiny)")
+        String arch;
+
+        @Option(names = "--preset", required = true, paramLabel = "NAME", description = "model shape, e.g. llama-3.2-1b or tiny")
+        String preset;
+
+        @Option(names = "--type", paramLabel = "TYPE", defaultValue = "Q4_K_M",
+                description = "F32, F16, Q8_0, Q4_0 or Q4_K_M (llama-quantize's mix) (default ${DEFAULT-VALUE})")
+        String type;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE",
+                description = "a Hugging Face tokenizer.json to embed (tokenizer_config.json beside it is read too); default: a synthetic vocabulary")
+        Path tokenizer;
+
+        @Option(names = "--tokenizer-pre", paramLabel = "NAME", description = "llama.cpp pre-tokenizer name for --tokenizer (default: the architecture's)")
+        String tokenizerPre;
+
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "random seed; same seed, same bytes (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "worker threads (default: all cores)")
+        int threads;
+
+        @Option(names = "--plan", description = "print the tensor plan (names, types, shapes, bytes) and write nothing")
+        boolean planOnly;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "output GGUF file (required unless --plan)")
+        Path out;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            ModelSynthesizer.Spec request;
+            try {
+                request = new ModelSynthesizer.Spec(arch, preset, ModelSynthesizer.FileType.parse(type), tokenizer, tokenizerPre, seed);
+                ModelSynthesizer.architectureOf(arch, preset);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+            if (planOnly) {
+                ModelSynthesizer.Plan plan = ModelSynthesizer.plan(request);
+                for (ModelSynthesizer.TensorPlan t : plan.tensors()) {
+                    stdout.printf("%-32s %-5s %-16s %d bytes%n", t.name(), t.type(), Arrays.toString(t.shape()), t.bytes());
+                }
+                stdout.printf("%s %s %s: %d tensors, %d parameters, %d bytes of tensor data, vocabulary %d%n", plan.preset(),
+                        plan.architecture(), plan.type(), plan.tensors().size(), plan.parameters(), plan.tensorBytes(), plan.vocabularySize());
+                return 0;
+            }
+            if (out == null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--out is required (or --plan)");
+            }
+            ModelSynthesizer.Result r = threads > 0 ? ModelSynthesizer.write(request, out, threads) : ModelSynthesizer.write(request, out);
+            ModelSynthesizer.Plan plan = r.plan();
+            System.err.printf("synth: wrote %d bytes in %.1f s (%.0f MB/s)%n", r.fileBytes(), r.seconds(), r.fileBytes() / 1e6 / r.seconds());
+            stdout.printf("%s: %s %s %s, %d tensors, %d parameters, vocabulary %d, %d bytes%n", r.path(), plan.preset(),
+                    plan.architecture(), plan.type(), plan.tensors().size(), plan.parameters(), plan.vocabularySize(), r.fileBytes());
+            return 0;
         }
     }
 }

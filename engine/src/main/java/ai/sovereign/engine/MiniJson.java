@@ -5,7 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A small JSON reader for test fixtures: objects become LinkedHashMap, arrays List, numbers Long or Double. */
+/**
+ * A small strict-enough JSON reader (the engine has no JSON dependency): objects become
+ * LinkedHashMap, arrays List, integers Long, other numbers Double, {@code null} null. Used to read
+ * Hugging Face tokenizer.json / tokenizer_config.json files ({@link HfTokenizerJson}) and by tests.
+ */
 final class MiniJson {
     private final String s;
     private int pos;
@@ -16,7 +20,12 @@ final class MiniJson {
 
     static Object parse(String text) {
         MiniJson p = new MiniJson(text);
-        Object value = p.value();
+        Object value;
+        try {
+            value = p.value();
+        } catch (StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("unexpected end of JSON at offset " + p.pos);
+        }
         p.skipSpace();
         if (p.pos != text.length()) {
             throw p.error("trailing data");
@@ -127,10 +136,18 @@ final class MiniJson {
         if (t.isEmpty()) {
             throw error("unexpected character");
         }
-        if (t.indexOf('.') < 0 && t.indexOf('e') < 0 && t.indexOf('E') < 0) {
-            return Long.parseLong(t);
+        try {
+            if (t.indexOf('.') < 0 && t.indexOf('e') < 0 && t.indexOf('E') < 0) {
+                try {
+                    return Long.parseLong(t);
+                } catch (NumberFormatException tooLong) {
+                    return Double.parseDouble(t); // e.g. tokenizer_config's model_max_length 1e30
+                }
+            }
+            return Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+            throw error("bad number " + t);
         }
-        return Double.parseDouble(t);
     }
 
     private void expect(String word) {
