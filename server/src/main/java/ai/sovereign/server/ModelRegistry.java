@@ -99,10 +99,10 @@ final class ModelRegistry implements AutoCloseable {
         }
     }
 
-    /** As many sequences as half the heap holds KV caches for, between 1 and 64. */
+    /** As many sequences as half the heap holds KV caches for, between 1 and 256. */
     private static int defaultSequences(LanguageModel model) {
         long budget = Runtime.getRuntime().maxMemory() / 2;
-        return (int) Math.max(1, Math.min(64, budget / Math.max(1, model.sessionBytes())));
+        return (int) Math.max(1, Math.min(256, budget / Math.max(1, model.sessionBytes())));
     }
 
     private static Entry unavailable(ServerConfig.ModelEntry m, String kind, Path path, String declared, String reason) {

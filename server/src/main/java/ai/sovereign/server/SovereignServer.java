@@ -1,12 +1,11 @@
 package ai.sovereign.server;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executors;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /**
  * The platform process: models, pipeline and HTTP server (Jetty 12 core handlers; each request
@@ -14,6 +13,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Shutdown is graceful: stop accepting, let in-flight requests finish within the deadline.
  */
 final class SovereignServer implements AutoCloseable {
+    private static final int MAX_CONNECTION_THREADS = 16_384;
+
     private final Server jetty;
     private final ServerConnector connector;
     private final ModelRegistry models;
@@ -27,9 +28,12 @@ final class SovereignServer implements AutoCloseable {
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings);
         this.handler = new ApiHandler(models, pipeline, metrics);
 
-        QueuedThreadPool threads = new QueuedThreadPool();
+        VirtualThreadPool threads = new VirtualThreadPool();
         threads.setName("sovereign-http");
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        // Jetty caps virtual threads at 200 by default; past the cap new connections' tasks are
+        // refused and those connections dropped. Admission control is the engine's queue, not this.
+        threads.setMaxThreads(MAX_CONNECTION_THREADS);
+        threads.setMaxConcurrentTasks(MAX_CONNECTION_THREADS);
         jetty = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);

@@ -33,7 +33,7 @@ class ServeLoadIT {
     private static final int SECONDS = Integer.getInteger("load.seconds", 10);
     private static final int RUNS = Integer.getInteger("load.runs", 3);
 
-    record Run(int streams, int errors, long tokens, double seconds, double[] ttftMillis, long threads, long rssKb) {
+    record Run(int streams, int errors, long tokens, double seconds, double[] ttftMillis, long threads, long rssKb, long liveHeapKb) {
         double percentile(double p) {
             double[] sorted = ttftMillis.clone();
             Arrays.sort(sorted);
@@ -49,9 +49,11 @@ class ServeLoadIT {
                 Run run = run(serve);
                 runs.add(run);
                 System.out.printf("load run %d: %d clients x %d s: %d streams, %d errors, %.0f tokens/s, TTFT p50 %.1f ms p99 %.1f ms, "
-                                + "server threads %d, RSS %d MB%n", i + 1, CLIENTS, SECONDS, run.streams, run.errors, run.tokens / run.seconds,
-                        run.percentile(0.5), run.percentile(0.99), run.threads, run.rssKb / 1024);
+                                + "server threads %d, RSS %d MB, live heap after GC %d MB%n", i + 1, CLIENTS, SECONDS, run.streams, run.errors,
+                        run.tokens / run.seconds, run.percentile(0.5), run.percentile(0.99), run.threads, run.rssKb / 1024, run.liveHeapKb / 1024);
             }
+            serve.stderr().lines().filter(l -> l.contains("ERROR") || l.contains("WARN") || l.contains("Exception")).limit(20)
+                    .forEach(l -> System.out.println("server: " + l));
             for (Run run : runs) {
                 assertEquals(0, run.errors, "errors in a run");
                 assertTrue(run.streams >= CLIENTS, "every client completed at least one stream");
@@ -59,7 +61,7 @@ class ServeLoadIT {
             Run first = runs.getFirst();
             Run last = runs.getLast();
             assertTrue(last.threads <= first.threads + 8, "server threads grew: " + first.threads + " -> " + last.threads);
-            assertTrue(last.rssKb <= first.rssKb * 5 / 4 + 65_536, "server RSS grew: " + first.rssKb + " -> " + last.rssKb + " kB");
+            assertTrue(last.liveHeapKb <= first.liveHeapKb + 16_384, "live heap grew: " + first.liveHeapKb + " -> " + last.liveHeapKb + " kB");
         }
     }
 
@@ -75,6 +77,7 @@ class ServeLoadIT {
         AtomicLong errors = new AtomicLong();
         AtomicLong tokens = new AtomicLong();
         ConcurrentLinkedQueue<Double> ttft = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(CLIENTS);
         long start = System.nanoTime();
         for (int c = 0; c < CLIENTS; c++) {
@@ -85,6 +88,7 @@ class ServeLoadIT {
                         HttpResponse<Stream<String>> response = client.send(request, HttpResponse.BodyHandlers.ofLines());
                         if (response.statusCode() != 200) {
                             errors.incrementAndGet();
+                            failures.add("HTTP " + response.statusCode());
                             response.body().close();
                             continue;
                         }
@@ -105,10 +109,12 @@ class ServeLoadIT {
                             streams.incrementAndGet();
                         } else {
                             errors.incrementAndGet();
+                            failures.add("stream ended without [DONE]");
                         }
                     }
                 } catch (Exception e) {
                     errors.incrementAndGet();
+                    failures.add(e.toString());
                 } finally {
                     done.countDown();
                 }
@@ -116,12 +122,28 @@ class ServeLoadIT {
         }
         done.await();
         double seconds = (System.nanoTime() - start) / 1e9;
+        failures.stream().distinct().limit(5).forEach(f -> System.out.println("load failure: " + f));
         client.close();
         Thread.sleep(500); // let the server release what the run held
         long pid = serve.process.pid();
         String status = Files.readString(Path.of("/proc/" + pid + "/status"));
         return new Run((int) streams.get(), (int) errors.get(), tokens.get(), seconds,
-                ttft.stream().mapToDouble(Double::doubleValue).toArray(), field(status, "Threads:"), field(status, "VmRSS:"));
+                ttft.stream().mapToDouble(Double::doubleValue).toArray(), field(status, "Threads:"), field(status, "VmRSS:"), liveHeapKb(pid));
+    }
+
+    /** Heap in use right after a full GC of the server (jcmd from the JDK that runs this test). */
+    private static long liveHeapKb(long pid) throws Exception {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
+        Process info = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+        String text = new String(info.getInputStream().readAllBytes());
+        info.waitFor();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(text);
+        long used = 0;
+        while (m.find()) { // ParallelGC prints young and old generations
+            used += Long.parseLong(m.group(1));
+        }
+        return used;
     }
 
     private static long field(String status, String name) {
