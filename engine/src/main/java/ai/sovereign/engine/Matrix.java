@@ -59,6 +59,11 @@ final class Matrix {
         }
     }
 
+    /** Bytes of weight data (what one product reads). */
+    long bytes() {
+        return rowBytes * rows;
+    }
+
     /** Row {@code r} as floats (embedding lookup). */
     void row(int r, float[] out) {
         kernel.dequantize(data, r * rowBytes, out, 0, cols);
