@@ -1,11 +1,13 @@
 package ai.sovereign.server;
 
-import ai.sovereign.engine.ChatTemplate;
 import ai.sovereign.engine.SamplingSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -16,7 +18,9 @@ import java.util.concurrent.ThreadLocalRandom;
 record CompletionRequest(
         String model,
         boolean chat,
-        List<ChatTemplate.Message> messages,
+        List<ChatMessage> messages,
+        List<Tool> tools,
+        ToolChoice toolChoice,
         String prompt,
         Integer maxTokens,
         SamplingSettings sampling,
@@ -30,16 +34,43 @@ record CompletionRequest(
         String jsonSchema) {
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    private static final Pattern FUNCTION_NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    private static final int MAX_TOOLS = 128;
+
+    /** The tools a template should see: none when tool_choice is none, only the named one when one is named. */
+    List<Tool> promptTools() {
+        return switch (toolChoice.mode()) {
+            case NONE -> List.of();
+            case FUNCTION -> tools.stream().filter(t -> t.name().equals(toolChoice.function())).toList();
+            case AUTO, REQUIRED -> tools;
+        };
+    }
+
+    /** Whether the output is to be searched for tool calls. */
+    boolean toolsActive() {
+        return chat && !promptTools().isEmpty();
+    }
+
+    /** The names of the functions the model may call. */
+    Set<String> callableTools() {
+        Set<String> names = new LinkedHashSet<>();
+        promptTools().forEach(t -> names.add(t.name()));
+        return names;
+    }
 
     static CompletionRequest parse(JsonNode body, boolean chat, Limits limits) {
         if (!body.isObject()) {
             throw ApiException.invalid(null, "the request body must be a JSON object");
         }
         String model = requiredString(body, "model");
-        List<ChatTemplate.Message> messages = null;
+        List<ChatMessage> messages = null;
+        List<Tool> tools = List.of();
+        ToolChoice toolChoice = ToolChoice.NONE;
         String prompt = null;
         if (chat) {
             messages = messages(body.get("messages"), limits);
+            tools = tools(body.get("tools"));
+            toolChoice = toolChoice(body.get("tool_choice"), tools);
         } else {
             prompt = prompt(body.get("prompt"));
         }
@@ -98,11 +129,11 @@ record CompletionRequest(
         }
         long seedValue = seed != null ? seed : ThreadLocalRandom.current().nextLong();
         SamplingSettings sampling = new SamplingSettings(temperature, 0, topP, 0f, 1f, 64, presence, frequency, seedValue);
-        return new CompletionRequest(model, chat, messages, prompt, maxTokens, sampling, stop(body.get("stop"), limits),
+        return new CompletionRequest(model, chat, messages, tools, toolChoice, prompt, maxTokens, sampling, stop(body.get("stop"), limits),
                 n, stream, includeUsage, logprobs, topLogprobs, responseFormat, schema);
     }
 
-    private static List<ChatTemplate.Message> messages(JsonNode node, Limits limits) {
+    private static List<ChatMessage> messages(JsonNode node, Limits limits) {
         if (node == null || node.isNull()) {
             throw ApiException.invalid("messages", "messages is required");
         }
@@ -116,7 +147,7 @@ record CompletionRequest(
             throw ApiException.invalid("messages", "too_many_messages",
                     node.size() + " messages exceed the limit of " + limits.maxMessages() + " (limits.max_messages)");
         }
-        List<ChatTemplate.Message> out = new ArrayList<>(node.size());
+        List<ChatMessage> out = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
             JsonNode m = node.get(i);
             String param = "messages[" + i + "]";
@@ -128,9 +159,135 @@ record CompletionRequest(
                 throw ApiException.invalid(param + ".role", param + ".role must be one of system, developer, user, assistant, tool");
             }
             String r = role.asText().equals("developer") ? "system" : role.asText();
-            out.add(new ChatTemplate.Message(r, content(m.get("content"), param + ".content", r)));
+            List<ToolCall> calls = r.equals("assistant") ? toolCalls(m.get("tool_calls"), param + ".tool_calls") : List.of();
+            String toolCallId = null;
+            if (r.equals("tool")) {
+                JsonNode id = m.get("tool_call_id");
+                if (id == null || !id.isTextual() || id.asText().isEmpty()) {
+                    throw ApiException.invalid(param + ".tool_call_id", param + ".tool_call_id is required for tool messages and must be a string");
+                }
+                toolCallId = id.asText();
+            }
+            JsonNode content = m.get("content");
+            String text = (content == null || content.isNull()) && r.equals("assistant") ? null : content(content, param + ".content", r);
+            if (text == null && calls.isEmpty()) {
+                text = "";
+            }
+            out.add(new ChatMessage(r, text, calls, toolCallId));
         }
         return out;
+    }
+
+    private static List<ToolCall> toolCalls(JsonNode node, String param) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw ApiException.invalid(param, param + " must be an array");
+        }
+        List<ToolCall> out = new ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode call = node.get(i);
+            String p = param + "[" + i + "]";
+            if (!call.isObject()) {
+                throw ApiException.invalid(p, p + " must be an object");
+            }
+            JsonNode type = call.get("type");
+            if (type != null && !type.isNull() && !"function".equals(type.asText(null))) {
+                throw ApiException.invalid(p + ".type", p + ".type must be function");
+            }
+            JsonNode id = call.get("id");
+            if (id == null || !id.isTextual()) {
+                throw ApiException.invalid(p + ".id", p + ".id is required and must be a string");
+            }
+            JsonNode function = call.get("function");
+            if (function == null || !function.isObject()) {
+                throw ApiException.invalid(p + ".function", p + ".function must be an object");
+            }
+            JsonNode name = function.get("name");
+            if (name == null || !name.isTextual()) {
+                throw ApiException.invalid(p + ".function.name", p + ".function.name is required and must be a string");
+            }
+            JsonNode arguments = function.get("arguments");
+            if (arguments == null || !arguments.isTextual()) {
+                throw ApiException.invalid(p + ".function.arguments", p + ".function.arguments is required and must be a string of JSON");
+            }
+            out.add(new ToolCall(id.asText(), name.asText(), arguments.asText()));
+        }
+        return out;
+    }
+
+    private static List<Tool> tools(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw ApiException.invalid("tools", "tools must be an array");
+        }
+        if (node.size() > MAX_TOOLS) {
+            throw ApiException.invalid("tools", node.size() + " tools exceed the limit of " + MAX_TOOLS);
+        }
+        List<Tool> out = new ArrayList<>(node.size());
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode tool = node.get(i);
+            String p = "tools[" + i + "]";
+            if (!tool.isObject()) {
+                throw ApiException.invalid(p, p + " must be an object");
+            }
+            if (!"function".equals(tool.path("type").asText(null))) {
+                throw ApiException.invalid(p + ".type", p + ".type must be function");
+            }
+            JsonNode function = tool.get("function");
+            if (function == null || !function.isObject()) {
+                throw ApiException.invalid(p + ".function", p + ".function must be an object");
+            }
+            JsonNode name = function.get("name");
+            if (name == null || !name.isTextual() || !FUNCTION_NAME.matcher(name.asText()).matches()) {
+                throw ApiException.invalid(p + ".function.name", p + ".function.name must be a string of 1 to 64 letters, digits, _ or -");
+            }
+            JsonNode description = function.get("description");
+            if (description != null && !description.isNull() && !description.isTextual()) {
+                throw ApiException.invalid(p + ".function.description", p + ".function.description must be a string");
+            }
+            JsonNode parameters = function.get("parameters");
+            if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+                throw ApiException.invalid(p + ".function.parameters", p + ".function.parameters must be a JSON Schema object");
+            }
+            if (!names.add(name.asText())) {
+                throw ApiException.invalid(p + ".function.name", "function " + name.asText() + " is listed twice in tools");
+            }
+            out.add(new Tool(name.asText(), tool));
+        }
+        return List.copyOf(out);
+    }
+
+    private static ToolChoice toolChoice(JsonNode node, List<Tool> tools) {
+        if (node == null || node.isNull()) {
+            return tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
+        }
+        ToolChoice choice;
+        if (node.isTextual()) {
+            choice = switch (node.asText()) {
+                case "none" -> ToolChoice.NONE;
+                case "auto" -> ToolChoice.AUTO;
+                case "required" -> ToolChoice.REQUIRED;
+                default -> throw ApiException.invalid("tool_choice",
+                        "tool_choice '" + clip(node.asText()) + "' is not supported (none, auto, required, or {\"type\":\"function\",\"function\":{\"name\":...}})");
+            };
+        } else if (node.isObject() && "function".equals(node.path("type").asText(null)) && node.path("function").path("name").isTextual()) {
+            String name = node.get("function").get("name").asText();
+            if (tools.stream().noneMatch(t -> t.name().equals(name))) {
+                throw ApiException.invalid("tool_choice", "tool_choice names function '" + clip(name) + "', which is not in tools");
+            }
+            choice = new ToolChoice(ToolChoice.Mode.FUNCTION, name);
+        } else {
+            throw ApiException.invalid("tool_choice", "tool_choice must be none, auto, required, or {\"type\":\"function\",\"function\":{\"name\":...}}");
+        }
+        if (choice.mode() != ToolChoice.Mode.NONE && tools.isEmpty()) {
+            throw ApiException.invalid("tool_choice", "tool_choice is only allowed when tools are specified");
+        }
+        return choice;
     }
 
     private static String content(JsonNode content, String param, String role) {

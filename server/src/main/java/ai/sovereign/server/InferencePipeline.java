@@ -187,7 +187,7 @@ final class InferencePipeline {
     private int[] tokens(ModelRegistry.Entry model, CompletionRequest request) {
         var tokenizer = model.model().tokenizer();
         int[] prompt = request.chat()
-                ? tokenizer.encode(model.template().render(request.messages(), true), true, true)
+                ? model.formatter().encode(tokenizer, model.formatter().render(request.messages(), request.promptTools(), true))
                 : tokenizer.encode(request.prompt(), true, false);
         if (prompt.length == 0) {
             throw ApiException.invalid(request.chat() ? "messages" : "prompt", "the prompt has no tokens");
@@ -308,16 +308,15 @@ final class InferencePipeline {
             for (int i = 0; i < results.length; i++) {
                 ObjectNode c = array.addObject();
                 c.put("index", i);
+                ToolCallParser.Result parsed = null;
                 if (request.chat()) {
-                    ObjectNode message = c.putObject("message");
-                    message.put("role", "assistant");
-                    message.put("content", results[i].text());
-                    message.putNull("refusal");
+                    parsed = request.toolsActive() ? toolCalls(results[i].text()) : new ToolCallParser.Result(results[i].text(), List.of());
+                    c.set("message", ChatResponses.message(parsed));
                 } else {
                     c.put("text", results[i].text());
                 }
                 c.set("logprobs", request.logprobs() ? logprobs(choices.get(i).logprobs) : null);
-                c.put("finish_reason", finishReason(results[i]));
+                c.put("finish_reason", ChatResponses.finishReason(finishReason(results[i]), parsed));
                 completion += results[i].completionTokens();
             }
             body.set("usage", usage(completion));
@@ -336,6 +335,10 @@ final class InferencePipeline {
                 }
                 int open = choices.size();
                 int completion = 0;
+                List<ToolCallParser.Stream> toolStreams = new ArrayList<>();
+                for (int i = 0; i < choices.size(); i++) {
+                    toolStreams.add(request.toolsActive() ? parser().new Stream() : null);
+                }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 while (open > 0) {
                     Event e;
@@ -350,14 +353,32 @@ final class InferencePipeline {
                         ex.event(errorEvent("generation failed; request id " + ex.requestId, "internal_error"));
                         break;
                     }
+                    ToolCallParser.Stream tools = toolStreams.get(e.choice());
                     if (e.result() != null) {
                         open--;
                         completion += e.result().completionTokens();
-                        ex.event(chunk(e.choice(), request.chat() ? Json.object() : null, finishReason(e.result()), null).toString());
+                        ToolCallParser.Result parsed = null;
+                        if (tools != null) {
+                            parsed = tools.finish();
+                            if (!parsed.content().isEmpty()) {
+                                ex.event(chunk(e.choice(), Json.object().put("content", parsed.content()), null, null).toString());
+                            }
+                            if (parsed.hasCalls()) {
+                                ex.event(chunk(e.choice(), ChatResponses.toolCallsDelta(parsed.calls()), null, null).toString());
+                            } else {
+                                missingRequiredCall();
+                            }
+                        }
+                        ex.event(chunk(e.choice(), request.chat() ? Json.object() : null,
+                                ChatResponses.finishReason(finishReason(e.result()), parsed), null).toString());
                     } else if (e.token() != null && (!e.token().text().isEmpty() || request.logprobs())) {
-                        ObjectNode delta = request.chat() ? Json.object().put("content", e.token().text()) : null;
+                        String text = tools != null ? tools.accept(e.token().text()) : e.token().text();
                         JsonNode lp = request.logprobs() && e.token().id() >= 0 ? logprobs(List.of(e.token())) : null;
-                        ex.event(chunk(e.choice(), delta, null, lp, e.token().text()).toString());
+                        if (text.isEmpty() && lp == null) {
+                            continue;
+                        }
+                        ObjectNode delta = request.chat() ? Json.object().put("content", text) : null;
+                        ex.event(chunk(e.choice(), delta, null, lp, text).toString());
                     }
                 }
                 if (request.includeUsage()) {
@@ -373,6 +394,29 @@ final class InferencePipeline {
                 throw clientGone;
             } finally {
                 ex.endEvents();
+            }
+        }
+
+        private ToolCallParser parser() {
+            return new ToolCallParser(request.callableTools(), model.formatter().toolFormat());
+        }
+
+        /** The output split into content and tool calls. */
+        private ToolCallParser.Result toolCalls(String text) {
+            ToolCallParser.Result parsed = parser().parse(text);
+            if (!parsed.hasCalls()) {
+                missingRequiredCall();
+            }
+            return parsed;
+        }
+
+        /**
+         * tool_choice required or a named function, and no call came: there is no grammar constraint
+         * for tool calls yet, so the text is returned as content (finish_reason stop) and logged.
+         */
+        private void missingRequiredCall() {
+            if (request.toolChoice().forced()) {
+                Log.warn("request " + ex.requestId + ": tool_choice asked for a tool call and model " + model.name() + " produced none");
             }
         }
 

@@ -1,7 +1,6 @@
 package ai.sovereign.server;
 
 import ai.sovereign.engine.BatchScheduler;
-import ai.sovereign.engine.ChatTemplate;
 import ai.sovereign.engine.LanguageModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +23,7 @@ final class ModelRegistry implements AutoCloseable {
 
     /** One registered model. {@code engine} is null when unavailable. */
     record Entry(String name, String kind, Path path, String sha256, boolean pinned, String license,
-                 String unavailableReason, LanguageModel model, BatchScheduler engine, ChatTemplate template) {
+                 String unavailableReason, LanguageModel model, BatchScheduler engine, ChatFormatter formatter) {
         boolean available() {
             return unavailableReason == null;
         }
@@ -89,11 +88,11 @@ final class ModelRegistry implements AutoCloseable {
             int maxSequences = local.maxSequences() != null ? local.maxSequences() : defaultSequences(model);
             int maxQueued = local.maxQueued() != null ? local.maxQueued() : 256;
             BatchScheduler engine = new BatchScheduler(model, maxSequences, maxQueued, Math.max(maxSequences, 64));
-            ChatTemplate template = ChatTemplate.detect(model.file().metadata(), model.tokenizer());
+            ChatFormatter formatter = ChatFormatter.forModel(m.name(), model.file().metadata(), model.tokenizer());
             Log.info("model " + m.name() + " ready: " + model.config().architecture() + ", " + model.config().layers() + " layers, context "
-                    + model.contextLength() + ", " + maxSequences + " concurrent sequences, chat format " + template.name().toLowerCase(Locale.ROOT)
+                    + model.contextLength() + ", " + maxSequences + " concurrent sequences, chat format " + formatter.describe()
                     + ", sha256 " + actual);
-            return new Entry(m.name(), kind, path, actual, declared != null, m.license(), null, model, engine, template);
+            return new Entry(m.name(), kind, path, actual, declared != null, m.license(), null, model, engine, formatter);
         } catch (IOException | RuntimeException e) {
             return unavailable(m, kind, path, declared, "cannot load: " + e.getMessage());
         }
