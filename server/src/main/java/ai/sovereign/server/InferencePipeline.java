@@ -212,8 +212,15 @@ final class InferencePipeline {
         return request.maxTokens();
     }
 
-    /** response_format: json_object and json_schema outputs are grammar-constrained, so always valid. */
+    /**
+     * Grammar constraints: a forced tool call (tool_choice required or a named function) must be one
+     * JSON call of an offered tool, {"name": ..., "arguments": {...}} with the tool's parameter
+     * schema; json_object and json_schema outputs must be JSON (matching the schema).
+     */
     private static TokenConstraint.Factory constraint(CompletionRequest request) {
+        if (request.chat() && request.toolChoice().forced()) {
+            return toolCallConstraint(request);
+        }
         return switch (request.responseFormat()) {
             case "json_object" -> JsonConstraint.anyObject();
             case "json_schema" -> {
@@ -225,6 +232,25 @@ final class InferencePipeline {
             }
             default -> null;
         };
+    }
+
+    private static TokenConstraint.Factory toolCallConstraint(CompletionRequest request) {
+        ArrayNode alternatives = Json.MAPPER.createArrayNode();
+        for (Tool tool : request.promptTools()) {
+            JsonNode parameters = tool.definition().path("function").path("parameters");
+            ObjectNode call = alternatives.addObject().put("type", "object").put("additionalProperties", false);
+            ObjectNode properties = call.putObject("properties");
+            properties.putObject("name").put("const", tool.name());
+            properties.set("arguments", parameters.isObject() ? parameters : Json.object().put("type", "object"));
+            call.putArray("required").add("name").add("arguments");
+        }
+        ObjectNode schema = Json.object();
+        schema.set("anyOf", alternatives);
+        try {
+            return JsonConstraint.schema(schema.toString());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("tools", "a forced tool call needs tool parameter schemas this server can enforce: " + e.getMessage());
+        }
     }
 
     private void provenance(Exchange ex, ModelRegistry.Entry model) {
@@ -411,8 +437,8 @@ final class InferencePipeline {
         }
 
         /**
-         * tool_choice required or a named function, and no call came: there is no grammar constraint
-         * for tool calls yet, so the text is returned as content (finish_reason stop) and logged.
+         * tool_choice required or a named function, and no call came (the grammar constraint makes
+         * this happen only when max_tokens cut the call short): the text is returned as content and logged.
          */
         private void missingRequiredCall() {
             if (request.toolChoice().forced()) {

@@ -9,7 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.sovereign.engine.Fixtures;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
+import com.openai.models.FunctionDefinition;
+import com.openai.models.FunctionParameters;
+import com.openai.models.ResponseFormatJsonSchema;
+import com.openai.models.chat.completions.ChatCompletionFunctionTool;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -22,6 +28,7 @@ import com.openai.models.models.Model;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,6 +125,62 @@ class OpenAiSdkIT {
     }
 
     @Test
+    void jsonSchemaOutputIsAlwaysValidJsonMatchingTheSchema() throws Exception {
+        var schema = ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(Map.of(
+                        "name", Map.of("type", "string", "maxLength", 12),
+                        "age", Map.of("type", "integer"),
+                        "city", Map.of("enum", List.of("Seoul", "Sejong", "Busan")))))
+                .putAdditionalProperty("required", JsonValue.from(List.of("name", "age", "city")))
+                .putAdditionalProperty("additionalProperties", JsonValue.from(false))
+                .build();
+        var format = ResponseFormatJsonSchema.builder().jsonSchema(ResponseFormatJsonSchema.JsonSchema.builder()
+                .name("person").schema(schema).strict(true).build()).build();
+        for (long seed = 1; seed <= 4; seed++) {
+            ChatCompletion c = client.chat().completions().create(chat().maxCompletionTokens(200).temperature(1.0).seed(seed)
+                    .responseFormat(format).build());
+            String text = c.choices().getFirst().message().content().orElseThrow();
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            assertEquals(ChatCompletion.Choice.FinishReason.STOP, c.choices().getFirst().finishReason(), text);
+            assertEquals(List.of("name", "age", "city"), iteratorToList(node.fieldNames()), text);
+            assertTrue(node.get("name").isTextual() && node.get("name").asText().codePointCount(0, node.get("name").asText().length()) <= 12, text);
+            assertTrue(node.get("age").isIntegralNumber(), text);
+            assertTrue(List.of("Seoul", "Sejong", "Busan").contains(node.get("city").asText()), text);
+        }
+    }
+
+    @Test
+    void requiredToolChoiceYieldsAToolCallWithSchemaValidArguments() throws Exception {
+        var parameters = FunctionParameters.builder()
+                .putAdditionalProperty("type", JsonValue.from("object"))
+                .putAdditionalProperty("properties", JsonValue.from(Map.of("city", Map.of("type", "string", "maxLength", 20))))
+                .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                .putAdditionalProperty("additionalProperties", JsonValue.from(false))
+                .build();
+        ChatCompletion c = client.chat().completions().create(ChatCompletionCreateParams.builder().model("stories")
+                .addUserMessage("What is the weather in Seoul?").maxCompletionTokens(120).temperature(0.0)
+                .addTool(ChatCompletionFunctionTool.builder().function(FunctionDefinition.builder().name("get_weather")
+                        .description("Current weather for a city").parameters(parameters).build()).build())
+                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED)
+                .build());
+        ChatCompletion.Choice choice = c.choices().getFirst();
+        assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, choice.finishReason());
+        var call = choice.message().toolCalls().orElseThrow().getFirst().asFunction();
+        assertEquals("get_weather", call.function().name());
+        assertTrue(call.id().startsWith("call_"));
+        var arguments = new com.fasterxml.jackson.databind.ObjectMapper().readTree(call.function().arguments());
+        assertTrue(arguments.get("city").isTextual(), call.function().arguments());
+        assertEquals(List.of("city"), iteratorToList(arguments.fieldNames()));
+    }
+
+    private static List<String> iteratorToList(java.util.Iterator<String> it) {
+        List<String> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
     void textCompletion() {
         Completion c = client.completions().create(CompletionCreateParams.builder().model("stories")
                 .prompt("Once upon a time").maxTokens(12).temperature(0.0).build());
@@ -127,8 +190,7 @@ class OpenAiSdkIT {
     @Test
     void modelsListShowsTheRegisteredModelWithItsHash() {
         List<Model> models = client.models().list().data();
-        assertEquals(1, models.size());
-        assertEquals("stories", models.getFirst().id());
+        assertEquals(List.of("stories", "all-minilm-l6-v2"), models.stream().map(Model::id).toList());
         assertEquals("270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d",
                 models.getFirst()._additionalProperties().get("sha256").asString().orElseThrow());
     }
