@@ -1,6 +1,5 @@
 package ai.sovereign.server;
 
-import ai.sovereign.engine.ChatTemplate;
 import ai.sovereign.engine.GeneratedToken;
 import ai.sovereign.engine.GenerationResult;
 import ai.sovereign.engine.GenerationSettings;
@@ -22,7 +21,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sovereign chat}: an interactive conversation in the terminal. Each turn re-renders the
- * conversation with the model's chat format and reuses the KV cache for the unchanged prefix.
+ * conversation with the model's own chat template (as {@code serve} does) and reuses the KV cache
+ * for the unchanged prefix.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, description = "Chat with a GGUF model in the terminal (empty line or /exit ends).")
 final class ChatCommand implements Callable<Integer> {
@@ -46,12 +46,12 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (LanguageModel lm = LanguageModel.load(model, context)) {
-            ChatTemplate template = ChatTemplate.detect(lm.file().metadata(), lm.tokenizer());
-            System.err.println("chat format: " + template.name().toLowerCase() + "; empty line or /exit ends");
+            ChatFormatter formatter = ChatFormatter.forModel(model.getFileName().toString(), lm.file().metadata(), lm.tokenizer());
+            System.err.println("empty line or /exit ends the chat");
             Session session = lm.newSession();
-            List<ChatTemplate.Message> messages = new ArrayList<>();
+            List<ChatMessage> messages = new ArrayList<>();
             if (system != null) {
-                messages.add(new ChatTemplate.Message("system", system));
+                messages.add(ChatMessage.of("system", system));
             }
             int[] cached = new int[0];
             var settings = sampling.toSettings();
@@ -61,8 +61,8 @@ final class ChatCommand implements Callable<Integer> {
                 if (line == null || line.isBlank() || line.strip().equals("/exit")) {
                     return 0;
                 }
-                messages.add(new ChatTemplate.Message("user", line));
-                int[] prompt = lm.tokenizer().encode(template.render(messages, true), true, true);
+                messages.add(ChatMessage.of("user", line));
+                int[] prompt = formatter.encode(lm.tokenizer(), formatter.render(messages, List.of(), true));
                 int common = commonPrefix(cached, prompt, session.position());
                 session.rewind(common);
                 int[] fresh = Arrays.copyOfRange(prompt, common, prompt.length);
@@ -81,7 +81,7 @@ final class ChatCommand implements Callable<Integer> {
                             return true;
                         });
                 out.println();
-                messages.add(new ChatTemplate.Message("assistant", result.text()));
+                messages.add(ChatMessage.of("assistant", result.text()));
                 int[] all = Arrays.copyOf(prompt, prompt.length + result.tokens().length);
                 System.arraycopy(result.tokens(), 0, all, prompt.length, result.tokens().length);
                 cached = all;

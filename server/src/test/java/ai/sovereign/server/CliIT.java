@@ -25,11 +25,24 @@ class CliIT {
     record Run(int exit, String out, String err) {}
 
     static Run sovereign(Path dir, String... args) throws Exception {
+        return sovereignWithInput(dir, null, args);
+    }
+
+    static Run sovereignWithInput(Path dir, String input, String... args) throws Exception {
         Path jar = Path.of("target", "sovereign.jar").toAbsolutePath();
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--add-modules", "jdk.incubator.vector", "-jar", jar.toString()));
         command.addAll(Arrays.asList(args));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        if (input == null) {
+            builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        }
+        Process p = builder.start();
+        if (input != null) {
+            try (var stdin = p.getOutputStream()) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        }
         var out = p.getInputStream().readAllBytes();
         var err = p.getErrorStream().readAllBytes();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
@@ -44,6 +57,16 @@ class CliIT {
         assertEquals(0, run.exit(), run.err());
         assertEquals(golden.substring(0, golden.length() - 2), " Once upon a time" + run.out().stripTrailing().replace("\n\n", "\n"));
         assertTrue(run.err().contains("tokens/s"), "statistics go to stderr");
+    }
+
+    @Test
+    void chatAnswersEachLineAndEndsOnAnEmptyOne(@TempDir Path dir) throws Exception {
+        Path model = Fixtures.shared("models/stories260K.gguf");
+        Run chat = sovereignWithInput(dir, "Once upon a time\n\nnever read\n", "chat", "--model", model.toString(), "-n", "12", "--temperature", "0");
+        assertEquals(0, chat.exit(), chat.err());
+        assertTrue(chat.out().startsWith("> , there was a little girl"), chat.out());
+        assertFalse(chat.out().contains("never read"));
+        assertEquals(2, chat.out().split("> ", -1).length - 1, "one answer, then the prompt that read the empty line: " + chat.out());
     }
 
     @Test
