@@ -13,7 +13,7 @@ import org.eclipse.jetty.util.Callback;
  * Routes HTTP requests. Every response carries {@code x-request-id}; every refusal is an OpenAI
  * error object; an unexpected fault is a 500 naming the request id and nothing of the request.
  */
-final class ApiHandler extends Handler.Abstract {
+final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final ModelRegistry models;
     private final InferencePipeline pipeline;
     private final Metrics metrics;
@@ -34,12 +34,18 @@ final class ApiHandler extends Handler.Abstract {
         return inFlight.get();
     }
 
+    /** Hands the request to a virtual thread at once; the callback completes the exchange there. */
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+        inFlight.incrementAndGet();
+        Thread.ofVirtual().name("sovereign-request").start(() -> process(request, response, callback));
+        return true;
+    }
+
+    private void process(Request request, Response response, Callback callback) {
         Exchange ex = new Exchange(request, response, callback, UUID.randomUUID().toString().replace("-", ""));
         String route = "other";
         int status = 500;
-        inFlight.incrementAndGet();
         try {
             String path = ex.path();
             String method = ex.method();
@@ -96,7 +102,6 @@ final class ApiHandler extends Handler.Abstract {
             inFlight.decrementAndGet();
             metrics.request(route, status);
         }
-        return true;
     }
 
     private static void respond(Exchange ex, ApiException e) {

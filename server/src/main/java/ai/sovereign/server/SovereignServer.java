@@ -5,15 +5,16 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The platform process: models, pipeline and HTTP server (Jetty 12 core handlers; each request
- * runs on its own virtual thread, so blocking reads and SSE writes cost no platform thread).
+ * runs on its own virtual thread, so blocking reads and SSE writes cost no platform thread, and
+ * Jetty's bounded pool of platform threads only does I/O).
  * Shutdown is graceful: stop accepting, let in-flight requests finish within the deadline.
  */
 final class SovereignServer implements AutoCloseable {
-    private static final int MAX_CONNECTION_THREADS = 16_384;
+    private static final int MAX_IO_THREADS = 32;
 
     private final Server jetty;
     private final ServerConnector connector;
@@ -28,12 +29,9 @@ final class SovereignServer implements AutoCloseable {
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings);
         this.handler = new ApiHandler(models, pipeline, metrics);
 
-        VirtualThreadPool threads = new VirtualThreadPool();
-        threads.setName("sovereign-http");
-        // Jetty caps virtual threads at 200 by default; past the cap new connections' tasks are
-        // refused and those connections dropped. Admission control is the engine's queue, not this.
-        threads.setMaxThreads(MAX_CONNECTION_THREADS);
-        threads.setMaxConcurrentTasks(MAX_CONNECTION_THREADS);
+        // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
+        QueuedThreadPool threads = new QueuedThreadPool(MAX_IO_THREADS, 4);
+        threads.setName("sovereign-io");
         jetty = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
