@@ -50,10 +50,10 @@ final class HfTokenizerJson {
     /** Reads {@code tokenizerJson} and, if present in the same folder, tokenizer_config.json. */
     @SuppressWarnings("unchecked")
     static HfTokenizerJson read(Path tokenizerJson) throws IOException {
-        Map<String, Object> json = asMap(MiniJson.parse(Files.readString(tokenizerJson, StandardCharsets.UTF_8)), tokenizerJson + "");
+        Map<String, Object> json = asMap(JsonText.parse(Files.readString(tokenizerJson, StandardCharsets.UTF_8)), tokenizerJson + "");
         Map<String, Object> model = asMap(json.get("model"), tokenizerJson + ": model");
-        if (model.get("type") != null && !"BPE".equals(model.get("type"))) {
-            throw new IllegalArgumentException(tokenizerJson + ": model type " + model.get("type") + " is not supported (only BPE)");
+        if (model.get("type") instanceof String type && !type.equals("BPE")) {
+            throw new IllegalArgumentException(tokenizerJson + ": model type " + type + " is not supported (only BPE)");
         }
         Map<String, Object> vocab = asMap(model.get("vocab"), tokenizerJson + ": model.vocab");
         List<Object> added = json.get("added_tokens") instanceof List<?> l ? (List<Object>) l : List.of();
@@ -93,7 +93,7 @@ final class HfTokenizerJson {
         }
         Path configPath = tokenizerJson.resolveSibling("tokenizer_config.json");
         Map<String, Object> config = Files.isRegularFile(configPath)
-                ? asMap(MiniJson.parse(Files.readString(configPath, StandardCharsets.UTF_8)), configPath + "")
+                ? asMap(JsonText.parse(Files.readString(configPath, StandardCharsets.UTF_8)), configPath + "")
                 : Map.of();
         return new HfTokenizerJson(tokens, types, merges, config);
     }
@@ -212,10 +212,19 @@ final class HfTokenizerJson {
     }
 
     private static int id(Object value) {
-        if (!(value instanceof Long n) || n < 0 || n >= 1 << 24) {
-            throw new IllegalArgumentException("token id " + value + " is not an integer in 0.." + ((1 << 24) - 1));
+        int id = -1;
+        if (value instanceof JsonText.Num n) {
+            try {
+                id = n.value().intValueExact();
+            } catch (ArithmeticException notAnInt) {
+                id = -1;
+            }
         }
-        return (int) (long) n;
+        if (id < 0 || id >= 1 << 24) {
+            throw new IllegalArgumentException("token id " + (value instanceof JsonText.Num n ? n.text() : value)
+                    + " is not an integer in 0.." + ((1 << 24) - 1));
+        }
+        return id;
     }
 
     @SuppressWarnings("unchecked")
