@@ -708,18 +708,22 @@ enum VectorRowKernels512 implements RowKernel {
     // ---------------------------------------------------------------- batched dots (dotRows)
     //
     // Design. A batched product (prefill, batched decode) multiplies each weight row by `count`
-    // inputs. The tile kernels below take TILE = 4 inputs at a time: each weight chunk of L elements
-    // is loaded and decoded once into a float vector of integer values (quant, or quant·sub-block
-    // scale for the K types) and multiply-added (FMA) into one float accumulator per input, against
-    // the input's int8 quants as floats (PreparedActivations.quantFloats). Every product and partial
-    // sum is an integer below 2^24 in magnitude, so the float arithmetic is exact and the per-block
-    // (32-element types) or per-lane (K types, element index mod 8) integer sums equal those of dot();
-    // the float scaling steps after them are written exactly as in dot(). Hence bit-identical results.
-    // Bounds: Q6_K |q·sc·a| <= 32·128·128 = 2^19, 32 elements per lane mod 8 -> 2^24; Q5_K 31·63·128·32
-    // < 2^23; 32-element blocks <= 32·128·128 = 2^19.
+    // inputs. The K-type tile kernels below take TILE = 4 inputs at a time: each weight chunk of 8
+    // elements is loaded and decoded once into a float vector of integer values (quant·sub-block
+    // scale) and multiply-added (FMA) into one float accumulator per input, against the input's int8
+    // quants as floats (PreparedActivations.quantFloats). Every product and partial sum is an integer
+    // below 2^24 in magnitude, so the float arithmetic is exact and lane k's sum over a super-block
+    // equals dot()'s integer lane k (elements e ≡ k mod 8); the float steps after it (d·lane into 8
+    // float lane sums, − dmin·minSum, lanes added in order) are written exactly as in dot(): results
+    // are bit-identical. Bounds: Q6_K |q·sc·a| <= 32·128·128 = 2^19, 32 elements per lane -> <= 2^24;
+    // Q4_K/Q5_K 31·63·128·32 < 2^23.
+    // The 32-element block types are not tiled: their per-block reductions made a tile slower than
+    // dot() (measured); they, the float types and single inputs loop over dot().
     // Rows are walked in blocks of ROW_BLOCK so that a block's weights stay in L2 while every input
     // tile passes over them; a last tile of 1..3 inputs repeats its last input (equal results, written
-    // twice). The float types and single inputs use dot().
+    // twice). The float types, single inputs and the 128-bit class (4 float lanes cannot hold the K
+    // types' 8 residue lanes) use dot(). Vector values never cross a call that C2 might not inline
+    // inside the block loops (that would box them): the tile methods stay under C2's inlining budget.
 
     /** Inputs per tile of the batched kernels. */
     static final int TILE = 4;
@@ -727,22 +731,12 @@ enum VectorRowKernels512 implements RowKernel {
     static final int ROW_BLOCK = 16;
 
     private static final int NO_TILE = -1;
-    private static final int TILE_Q4_0 = 0;
-    private static final int TILE_Q4_1 = 1;
-    private static final int TILE_Q5_0 = 2;
-    private static final int TILE_Q5_1 = 3;
-    private static final int TILE_Q8_0 = 4;
     private static final int TILE_Q4_K = 5;
     private static final int TILE_Q5_K = 6;
     private static final int TILE_Q6_K = 7;
 
     private static int tileKindOf(GgmlType type) {
         return switch (type) {
-            case Q4_0 -> TILE_Q4_0;
-            case Q4_1 -> TILE_Q4_1;
-            case Q5_0 -> TILE_Q5_0;
-            case Q5_1 -> TILE_Q5_1;
-            case Q8_0 -> TILE_Q8_0;
             case Q4_K -> TILE_Q4_K;
             case Q5_K -> TILE_Q5_K;
             case Q6_K -> TILE_Q6_K;
@@ -750,80 +744,30 @@ enum VectorRowKernels512 implements RowKernel {
         };
     }
 
-    static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
-    /** L bytes, widened to one int vector (BITS >= 256; the 128-bit class reads an int instead). */
-    static final VectorSpecies<Byte> B_FOR_I = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, BITS / 4)));
-    private static final int[] IOTA = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    /** Lane index 0..L-1. */
-    private static final IntVector LANE_INDEX = IntVector.fromArray(I, IOTA, 0);
-    /** 8·lane: the shift of byte `lane` in a little-endian int (128-bit class). */
-    private static final IntVector BYTE_SHIFTS = LANE_INDEX.lanewise(VectorOperators.LSHL, 3);
+    /**
+     * The K-type tiles work on 8 float lanes (256 bits) at every width >= 256: lane k of an
+     * accumulator then sums exactly the block's elements e ≡ k (mod 8), dot()'s integer lanes, with no
+     * folding per block (folding 16 lanes per block and input made the tile methods exceed C2's
+     * inlining budget, which boxes vectors). On CPUs that split 512-bit operations in two halves this
+     * costs nothing; elsewhere it halves the peak, still far above the single dot.
+     */
+    static final VectorSpecies<Float> KF = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> KI = IntVector.SPECIES_256;
+    static final VectorSpecies<Byte> KB = ByteVector.SPECIES_64;
 
-    /** The L bytes at {@code address}, zero-extended to int lanes. */
-    private static IntVector unsignedBytes(MemorySegment w, long address) {
-        if (L == 4) {
-            return IntVector.broadcast(I, w.get(KernelMath.INT_LE, address)).lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF);
-        }
-        return (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
-    /** The L bytes at {@code address}, sign-extended to int lanes. */
-    private static IntVector signedBytes(MemorySegment w, long address) {
-        if (L == 4) {
-            return IntVector.broadcast(I, w.get(KernelMath.INT_LE, address))
-                    .lanewise(VectorOperators.LSHL, BYTE_SHIFTS.neg().add(24)).lanewise(VectorOperators.ASHR, 24);
-        }
-        return (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.B2I, I, 0);
+    /** The 8 bytes at {@code address}, zero-extended to 8 int lanes. */
+    private static IntVector unsignedBytes8(MemorySegment w, long address) {
+        return (IntVector) ByteVector.fromMemorySegment(KB, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, KI, 0);
     }
 
     private static FloatVector toFloats(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
-    /** Σ of v's lanes, v holding integers whose partial sums are exact in float (any order gives the same). */
-    private static float exactSum(FloatVector v) {
-        FloatVector four;
-        if (L == 4) {
-            four = v;
-        } else {
-            four = (FloatVector) v.reinterpretShape(F128, 0);
-            for (int part = 1; part < L / 4; part++) {
-                four = four.add((FloatVector) v.reinterpretShape(F128, part));
-            }
-        }
-        return four.lane(0) + four.lane(1) + (four.lane(2) + four.lane(3));
-    }
-
-    /**
-     * K-type lane sums for residues 0..3 (mod 8) from a pair of accumulators: for L >= 8 both hold
-     * element e in lane e mod L; for L = 4, {@code a} holds residues 0..3 and {@code b} 4..7.
-     */
-    private static FloatVector residuesLow(FloatVector a, FloatVector b) {
-        if (L == 4) {
-            return a;
-        }
-        FloatVector v = a.add(b);
-        FloatVector low = (FloatVector) v.reinterpretShape(F128, 0);
-        return L == 16 ? low.add((FloatVector) v.reinterpretShape(F128, 2)) : low;
-    }
-
-    /** Residues 4..7, see {@link #residuesLow}. */
-    private static FloatVector residuesHigh(FloatVector a, FloatVector b) {
-        if (L == 4) {
-            return b;
-        }
-        FloatVector v = a.add(b);
-        FloatVector high = (FloatVector) v.reinterpretShape(F128, 1);
-        return L == 16 ? high.add((FloatVector) v.reinterpretShape(F128, 3)) : high;
-    }
-
-    /** dot()'s last step for the K types: start from {@code sum}, add lane sums 0..7 in order. */
-    private static float addResidueSums(float sum, FloatVector low, FloatVector high) {
-        for (int r = 0; r < 4; r++) {
-            sum += low.lane(r);
-        }
-        for (int r = 0; r < 4; r++) {
-            sum += high.lane(r);
+    /** dot()'s last step for the K types: start from {@code sum}, add the 8 lane sums in lane order. */
+    private static float addResidueSums(float sum, FloatVector sums) {
+        for (int k = 0; k < 8; k++) {
+            sum += sums.lane(k);
         }
         return sum;
     }
@@ -832,7 +776,8 @@ enum VectorRowKernels512 implements RowKernel {
     public void dotRows(MemorySegment w, long rowOffset, long rowBytes, int rows,
             PreparedActivations[] xs, int count, int n, float[][] outs, int outRow) {
         int kind = tileKindOf(type);
-        if (kind == NO_TILE || count < 2) {
+        // 128-bit vectors: 4 float lanes do not hold the 8 residues of the K types; not tiled (yet)
+        if (kind == NO_TILE || count < 2 || L < 8) {
             RowKernel.super.dotRows(w, rowOffset, rowBytes, rows, xs, count, n, outs, outRow);
             return;
         }
@@ -860,8 +805,7 @@ enum VectorRowKernels512 implements RowKernel {
                     switch (kind) {
                         case TILE_Q4_K -> tileQ45K(w, row, blocks, false, x0, x1, x2, x3, o0, o1, o2, o3, at);
                         case TILE_Q5_K -> tileQ45K(w, row, blocks, true, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q6_K -> tileQ6K(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        default -> tileBlock32(w, row, blocks, kind, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                        default -> tileQ6K(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
                     }
                 }
             }
@@ -876,24 +820,23 @@ enum VectorRowKernels512 implements RowKernel {
         int qsOffset = fiveBit ? 48 : 16;
         float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        FloatVector low0 = FloatVector.zero(F128), low1 = low0, low2 = low0, low3 = low0;
-        FloatVector high0 = low0, high1 = low0, high2 = low0, high3 = low0;
+        FloatVector sums0 = FloatVector.zero(KF), sums1 = sums0, sums2 = sums0, sums3 = sums0;
         for (int b = 0; b < blocks; b++) {
             long block = row + (long) b * blockBytes;
             long packedLow = w.get(LONG_LE, block + 4);
             int packedHigh = w.get(KernelMath.INT_LE, block + 12);
             int q8 = b * 256;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            FloatVector p0 = FloatVector.zero(KF), p1 = p0, p2 = p0, p3 = p0;
             FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
             for (int chunk = 0; chunk < 4; chunk++) {
                 float lowScale = kScale(packedLow, packedHigh, 2 * chunk);
                 float highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
-                for (int j = 0; j < 32; j += L) {
-                    IntVector packed = unsignedBytes(w, block + qsOffset + 32 * chunk + j);
+                for (int j = 0; j < 32; j += 8) {
+                    IntVector packed = unsignedBytes8(w, block + qsOffset + 32 * chunk + j);
                     IntVector low = packed.and(0x0F);
                     IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
                     if (fiveBit) {
-                        IntVector qh = unsignedBytes(w, block + 16 + j);
+                        IntVector qh = unsignedBytes8(w, block + 16 + j);
                         low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and(1).lanewise(VectorOperators.LSHL, 4));
                         high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                     }
@@ -901,26 +844,15 @@ enum VectorRowKernels512 implements RowKernel {
                     FloatVector wh = toFloats(high).mul(highScale);
                     int el = q8 + 64 * chunk + j;
                     int eh = el + 32;
-                    if (L == 4 && (j & 4) != 0) { // residues 4..7: both into the r accumulators
-                        r0 = wh.fma(FloatVector.fromArray(F, a0, eh), wl.fma(FloatVector.fromArray(F, a0, el), r0));
-                        r1 = wh.fma(FloatVector.fromArray(F, a1, eh), wl.fma(FloatVector.fromArray(F, a1, el), r1));
-                        r2 = wh.fma(FloatVector.fromArray(F, a2, eh), wl.fma(FloatVector.fromArray(F, a2, el), r2));
-                        r3 = wh.fma(FloatVector.fromArray(F, a3, eh), wl.fma(FloatVector.fromArray(F, a3, el), r3));
-                    } else if (L == 4) { // residues 0..3
-                        p0 = wh.fma(FloatVector.fromArray(F, a0, eh), wl.fma(FloatVector.fromArray(F, a0, el), p0));
-                        p1 = wh.fma(FloatVector.fromArray(F, a1, eh), wl.fma(FloatVector.fromArray(F, a1, el), p1));
-                        p2 = wh.fma(FloatVector.fromArray(F, a2, eh), wl.fma(FloatVector.fromArray(F, a2, el), p2));
-                        p3 = wh.fma(FloatVector.fromArray(F, a3, eh), wl.fma(FloatVector.fromArray(F, a3, el), p3));
-                    } else { // low nibbles into p, high into r: independent chains
-                        p0 = wl.fma(FloatVector.fromArray(F, a0, el), p0);
-                        p1 = wl.fma(FloatVector.fromArray(F, a1, el), p1);
-                        p2 = wl.fma(FloatVector.fromArray(F, a2, el), p2);
-                        p3 = wl.fma(FloatVector.fromArray(F, a3, el), p3);
-                        r0 = wh.fma(FloatVector.fromArray(F, a0, eh), r0);
-                        r1 = wh.fma(FloatVector.fromArray(F, a1, eh), r1);
-                        r2 = wh.fma(FloatVector.fromArray(F, a2, eh), r2);
-                        r3 = wh.fma(FloatVector.fromArray(F, a3, eh), r3);
-                    }
+                    // low nibbles into p, high into r: independent chains
+                    p0 = wl.fma(FloatVector.fromArray(KF, a0, el), p0);
+                    p1 = wl.fma(FloatVector.fromArray(KF, a1, el), p1);
+                    p2 = wl.fma(FloatVector.fromArray(KF, a2, el), p2);
+                    p3 = wl.fma(FloatVector.fromArray(KF, a3, el), p3);
+                    r0 = wh.fma(FloatVector.fromArray(KF, a0, eh), r0);
+                    r1 = wh.fma(FloatVector.fromArray(KF, a1, eh), r1);
+                    r2 = wh.fma(FloatVector.fromArray(KF, a2, eh), r2);
+                    r3 = wh.fma(FloatVector.fromArray(KF, a3, eh), r3);
                 }
             }
             int m0 = kMin(packedLow, packedHigh, 0), m1 = kMin(packedLow, packedHigh, 1);
@@ -931,23 +863,19 @@ enum VectorRowKernels512 implements RowKernel {
             float dmin = half(w, block + 2);
             int sub = b * 8;
             float d0 = d * x0.d[b], d1 = d * x1.d[b], d2 = d * x2.d[b], d3 = d * x3.d[b];
-            low0 = low0.add(residuesLow(p0, r0).mul(d0));
-            high0 = high0.add(residuesHigh(p0, r0).mul(d0));
-            low1 = low1.add(residuesLow(p1, r1).mul(d1));
-            high1 = high1.add(residuesHigh(p1, r1).mul(d1));
-            low2 = low2.add(residuesLow(p2, r2).mul(d2));
-            high2 = high2.add(residuesHigh(p2, r2).mul(d2));
-            low3 = low3.add(residuesLow(p3, r3).mul(d3));
-            high3 = high3.add(residuesHigh(p3, r3).mul(d3));
+            sums0 = sums0.add(p0.add(r0).mul(d0));
+            sums1 = sums1.add(p1.add(r1).mul(d1));
+            sums2 = sums2.add(p2.add(r2).mul(d2));
+            sums3 = sums3.add(p3.add(r3).mul(d3));
             s0 -= (dmin * x0.d[b]) * minSum(x0.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
             s1 -= (dmin * x1.d[b]) * minSum(x1.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
             s2 -= (dmin * x2.d[b]) * minSum(x2.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
             s3 -= (dmin * x3.d[b]) * minSum(x3.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
         }
-        o0[at] = addResidueSums(s0, low0, high0);
-        o1[at] = addResidueSums(s1, low1, high1);
-        o2[at] = addResidueSums(s2, low2, high2);
-        o3[at] = addResidueSums(s3, low3, high3);
+        o0[at] = addResidueSums(s0, sums0);
+        o1[at] = addResidueSums(s1, sums1);
+        o2[at] = addResidueSums(s2, sums2);
+        o3[at] = addResidueSums(s3, sums3);
     }
 
     /** Σ_sub subBlockSums[sub]·min(sub): dotQ45K's minSum (exact integers). */
@@ -961,18 +889,17 @@ enum VectorRowKernels512 implements RowKernel {
             PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
             float[] o0, float[] o1, float[] o2, float[] o3, int at) {
         float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        FloatVector low0 = FloatVector.zero(F128), low1 = low0, low2 = low0, low3 = low0;
-        FloatVector high0 = low0, high1 = low0, high2 = low0, high3 = low0;
+        FloatVector sums0 = FloatVector.zero(KF), sums1 = sums0, sums2 = sums0, sums3 = sums0;
         for (int b = 0; b < blocks; b++) {
             long block = row + (long) b * 210;
             int q8 = b * 256;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            FloatVector p0 = FloatVector.zero(KF), p1 = p0, p2 = p0, p3 = p0;
             FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
             for (int half = 0; half < 2; half++) {
-                for (int j = 0; j < 32; j += L) {
-                    IntVector ql0 = unsignedBytes(w, block + 64 * half + j);
-                    IntVector ql1 = unsignedBytes(w, block + 64 * half + 32 + j);
-                    IntVector qh = unsignedBytes(w, block + 128 + 32 * half + j);
+                for (int j = 0; j < 32; j += 8) {
+                    IntVector ql0 = unsignedBytes8(w, block + 64 * half + j);
+                    IntVector ql1 = unsignedBytes8(w, block + 64 * half + 32 + j);
+                    IntVector qh = unsignedBytes8(w, block + 128 + 32 * half + j);
                     for (int quarter = 0; quarter < 4; quarter++) {
                         IntVector ql = (quarter & 1) == 0 ? ql0 : ql1;
                         IntVector bits = quarter < 2 ? ql.and(0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
@@ -981,151 +908,30 @@ enum VectorRowKernels512 implements RowKernel {
                         float scale = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
                         FloatVector wq = toFloats(q).mul(scale);
                         int ea = q8 + e;
-                        // L = 4: residues 0..3 into p, 4..7 into r; wider: alternate quarters for independent chains
-                        boolean intoR = L == 4 ? (j & 4) != 0 : (quarter & 1) != 0;
-                        if (intoR) {
-                            r0 = wq.fma(FloatVector.fromArray(F, a0, ea), r0);
-                            r1 = wq.fma(FloatVector.fromArray(F, a1, ea), r1);
-                            r2 = wq.fma(FloatVector.fromArray(F, a2, ea), r2);
-                            r3 = wq.fma(FloatVector.fromArray(F, a3, ea), r3);
+                        if ((quarter & 1) != 0) { // alternate quarters between p and r: independent chains
+                            r0 = wq.fma(FloatVector.fromArray(KF, a0, ea), r0);
+                            r1 = wq.fma(FloatVector.fromArray(KF, a1, ea), r1);
+                            r2 = wq.fma(FloatVector.fromArray(KF, a2, ea), r2);
+                            r3 = wq.fma(FloatVector.fromArray(KF, a3, ea), r3);
                         } else {
-                            p0 = wq.fma(FloatVector.fromArray(F, a0, ea), p0);
-                            p1 = wq.fma(FloatVector.fromArray(F, a1, ea), p1);
-                            p2 = wq.fma(FloatVector.fromArray(F, a2, ea), p2);
-                            p3 = wq.fma(FloatVector.fromArray(F, a3, ea), p3);
+                            p0 = wq.fma(FloatVector.fromArray(KF, a0, ea), p0);
+                            p1 = wq.fma(FloatVector.fromArray(KF, a1, ea), p1);
+                            p2 = wq.fma(FloatVector.fromArray(KF, a2, ea), p2);
+                            p3 = wq.fma(FloatVector.fromArray(KF, a3, ea), p3);
                         }
                     }
                 }
             }
             float d = half(w, block + 208);
             float d0 = d * x0.d[b], d1 = d * x1.d[b], d2 = d * x2.d[b], d3 = d * x3.d[b];
-            low0 = low0.add(residuesLow(p0, r0).mul(d0));
-            high0 = high0.add(residuesHigh(p0, r0).mul(d0));
-            low1 = low1.add(residuesLow(p1, r1).mul(d1));
-            high1 = high1.add(residuesHigh(p1, r1).mul(d1));
-            low2 = low2.add(residuesLow(p2, r2).mul(d2));
-            high2 = high2.add(residuesHigh(p2, r2).mul(d2));
-            low3 = low3.add(residuesLow(p3, r3).mul(d3));
-            high3 = high3.add(residuesHigh(p3, r3).mul(d3));
+            sums0 = sums0.add(p0.add(r0).mul(d0));
+            sums1 = sums1.add(p1.add(r1).mul(d1));
+            sums2 = sums2.add(p2.add(r2).mul(d2));
+            sums3 = sums3.add(p3.add(r3).mul(d3));
         }
-        o0[at] = addResidueSums(0f, low0, high0);
-        o1[at] = addResidueSums(0f, low1, high1);
-        o2[at] = addResidueSums(0f, low2, high2);
-        o3[at] = addResidueSums(0f, low3, high3);
-    }
-
-    /**
-     * Four inputs × one row of a 32-element block type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): per block the
-     * exact integer sum for each input, then the block's float term exactly as in dot().
-     */
-    private static void tileBlock32(MemorySegment w, long row, int blocks, int kind,
-            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
-            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
-        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        int blockBytes = switch (kind) {
-            case TILE_Q4_0 -> 18;
-            case TILE_Q4_1 -> 20;
-            case TILE_Q5_0 -> 22;
-            case TILE_Q5_1 -> 24;
-            default -> 34;
-        };
-        boolean affine = kind == TILE_Q4_1 || kind == TILE_Q5_1;
-        boolean fiveBit = kind == TILE_Q5_0 || kind == TILE_Q5_1;
-        int quantsAt = switch (kind) {
-            case TILE_Q4_0 -> 2;
-            case TILE_Q4_1 -> 4;
-            case TILE_Q5_0 -> 6;
-            case TILE_Q5_1 -> 8;
-            default -> 2;
-        };
-        int bias = kind == TILE_Q4_0 ? 8 : kind == TILE_Q5_0 ? 16 : 0;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * blockBytes;
-            int e0 = b * 32;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-            FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
-            if (kind == TILE_Q8_0) {
-                for (int j = 0; j < 32; j += 2 * L) {
-                    FloatVector wa = toFloats(signedBytes(w, block + 2 + j));
-                    FloatVector wb = toFloats(signedBytes(w, block + 2 + j + L));
-                    int ea = e0 + j;
-                    int eb = ea + L;
-                    p0 = wa.fma(FloatVector.fromArray(F, a0, ea), p0);
-                    p1 = wa.fma(FloatVector.fromArray(F, a1, ea), p1);
-                    p2 = wa.fma(FloatVector.fromArray(F, a2, ea), p2);
-                    p3 = wa.fma(FloatVector.fromArray(F, a3, ea), p3);
-                    r0 = wb.fma(FloatVector.fromArray(F, a0, eb), r0);
-                    r1 = wb.fma(FloatVector.fromArray(F, a1, eb), r1);
-                    r2 = wb.fma(FloatVector.fromArray(F, a2, eb), r2);
-                    r3 = wb.fma(FloatVector.fromArray(F, a3, eb), r3);
-                }
-            } else {
-                int qh = fiveBit ? w.get(KernelMath.INT_LE, block + (affine ? 4 : 2)) : 0;
-                for (int j = 0; j < 16; j += L) {
-                    IntVector packed = unsignedBytes(w, block + quantsAt + j);
-                    IntVector low = packed.and(0x0F);
-                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                    if (fiveBit) {
-                        IntVector shifts = LANE_INDEX.add(j);
-                        IntVector bits = IntVector.broadcast(I, qh);
-                        low = low.or(bits.lanewise(VectorOperators.LSHR, shifts).and(1).lanewise(VectorOperators.LSHL, 4));
-                        high = high.or(bits.lanewise(VectorOperators.LSHR, shifts.add(16)).and(1).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    if (bias != 0) {
-                        low = low.sub(bias);
-                        high = high.sub(bias);
-                    }
-                    FloatVector wl = toFloats(low);
-                    FloatVector wh = toFloats(high);
-                    int el = e0 + j;
-                    int eh = el + 16;
-                    p0 = wl.fma(FloatVector.fromArray(F, a0, el), p0);
-                    p1 = wl.fma(FloatVector.fromArray(F, a1, el), p1);
-                    p2 = wl.fma(FloatVector.fromArray(F, a2, el), p2);
-                    p3 = wl.fma(FloatVector.fromArray(F, a3, el), p3);
-                    r0 = wh.fma(FloatVector.fromArray(F, a0, eh), r0);
-                    r1 = wh.fma(FloatVector.fromArray(F, a1, eh), r1);
-                    r2 = wh.fma(FloatVector.fromArray(F, a2, eh), r2);
-                    r3 = wh.fma(FloatVector.fromArray(F, a3, eh), r3);
-                }
-            }
-            float sumi0 = exactSum(p0.add(r0));
-            float sumi1 = exactSum(p1.add(r1));
-            float sumi2 = exactSum(p2.add(r2));
-            float sumi3 = exactSum(p3.add(r3));
-            float d = half(w, block);
-            switch (kind) {
-                case TILE_Q4_0 -> { // sumi · d · x.d, left to right
-                    s0 += sumi0 * d * x0.d[b];
-                    s1 += sumi1 * d * x1.d[b];
-                    s2 += sumi2 * d * x2.d[b];
-                    s3 += sumi3 * d * x3.d[b];
-                }
-                case TILE_Q5_0 -> {
-                    s0 += (d * x0.d[b]) * sumi0;
-                    s1 += (d * x1.d[b]) * sumi1;
-                    s2 += (d * x2.d[b]) * sumi2;
-                    s3 += (d * x3.d[b]) * sumi3;
-                }
-                case TILE_Q8_0 -> {
-                    s0 += sumi0 * (d * x0.d[b]);
-                    s1 += sumi1 * (d * x1.d[b]);
-                    s2 += sumi2 * (d * x2.d[b]);
-                    s3 += sumi3 * (d * x3.d[b]);
-                }
-                default -> { // Q4_1, Q5_1: (d · x.d) · sumi + m · x.s
-                    float m = half(w, block + 2);
-                    s0 += (d * x0.d[b]) * sumi0 + m * x0.s[b];
-                    s1 += (d * x1.d[b]) * sumi1 + m * x1.s[b];
-                    s2 += (d * x2.d[b]) * sumi2 + m * x2.s[b];
-                    s3 += (d * x3.d[b]) * sumi3 + m * x3.s[b];
-                }
-            }
-        }
-        o0[at] = s0;
-        o1[at] = s1;
-        o2[at] = s2;
-        o3[at] = s3;
+        o0[at] = addResidueSums(0f, sums0);
+        o1[at] = addResidueSums(0f, sums1);
+        o2[at] = addResidueSums(0f, sums2);
+        o3[at] = addResidueSums(0f, sums3);
     }
 }
