@@ -223,7 +223,7 @@ enum VectorRowKernels256 implements RowKernel {
     Q4_K(GgmlType.Q4_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotQ45K(w, row, x, n, false);
+            return L >= 8 ? floatDotQ45K(w, row, x, n, false) : dotQ45K(w, row, x, n, false);
         }
 
         @Override
@@ -234,7 +234,7 @@ enum VectorRowKernels256 implements RowKernel {
     Q5_K(GgmlType.Q5_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotQ45K(w, row, x, n, true);
+            return L >= 8 ? floatDotQ45K(w, row, x, n, true) : dotQ45K(w, row, x, n, true);
         }
 
         @Override
@@ -245,7 +245,7 @@ enum VectorRowKernels256 implements RowKernel {
     Q6_K(GgmlType.Q6_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotQ6K(w, row, x, n);
+            return L >= 8 ? floatDotQ6K(w, row, x, n) : dotQ6K(w, row, x, n);
         }
 
         @Override
@@ -755,6 +755,14 @@ enum VectorRowKernels256 implements RowKernel {
     static final VectorSpecies<Integer> KI = IntVector.SPECIES_256;
     static final VectorSpecies<Byte> KB = ByteVector.SPECIES_64;
 
+    /** L bytes, widened to one int vector (only used where L >= 8). */
+    static final VectorSpecies<Byte> B_FOR_I = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, BITS / 4)));
+
+    /** The L bytes at {@code address}, zero-extended to L int lanes (L >= 8). */
+    private static IntVector unsignedBytes(MemorySegment w, long address) {
+        return (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
     /** The 8 bytes at {@code address}, zero-extended to 8 int lanes. */
     private static IntVector unsignedBytes8(MemorySegment w, long address) {
         return (IntVector) ByteVector.fromMemorySegment(KB, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, KI, 0);
@@ -876,6 +884,94 @@ enum VectorRowKernels256 implements RowKernel {
         o1[at] = addResidueSums(s1, sums1);
         o2[at] = addResidueSums(s2, sums2);
         o3[at] = addResidueSums(s3, sums3);
+    }
+
+    /**
+     * Single-input Q4_K/Q5_K dot on float lanes (the tiles' exact-integer scheme, full vector width):
+     * accumulator lane j holds element e ≡ j (mod L); per block the L lanes are folded to the 8
+     * residues mod 8 (exact) and then take dot()'s float steps. Bit-identical to dotQ45K.
+     */
+    private static float floatDotQ45K(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
+        GgmlType type = fiveBit ? GgmlType.Q5_K : GgmlType.Q4_K;
+        int blocks = KernelMath.blocks(type, n);
+        x.require(PreparedActivations.Format.Q8_K, n);
+        int blockBytes = fiveBit ? 176 : 144;
+        int qsOffset = fiveBit ? 48 : 16;
+        float[] a = x.quantFloats;
+        float s = 0f;
+        FloatVector sums = FloatVector.zero(KF);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            long packedLow = w.get(LONG_LE, block + 4);
+            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
+            int q8 = b * 256;
+            FloatVector p = FloatVector.zero(F), r = p;
+            for (int chunk = 0; chunk < 4; chunk++) {
+                float lowScale = kScale(packedLow, packedHigh, 2 * chunk);
+                float highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
+                for (int j = 0; j < 32; j += L) {
+                    IntVector packed = unsignedBytes(w, block + qsOffset + 32 * chunk + j);
+                    IntVector low = packed.and(0x0F);
+                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    if (fiveBit) {
+                        IntVector qh = unsignedBytes(w, block + 16 + j);
+                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and(1).lanewise(VectorOperators.LSHL, 4));
+                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    int el = q8 + 64 * chunk + j;
+                    p = toFloats(low).mul(lowScale).fma(FloatVector.fromArray(F, a, el), p);
+                    r = toFloats(high).mul(highScale).fma(FloatVector.fromArray(F, a, el + 32), r);
+                }
+            }
+            FloatVector v = p.add(r);
+            FloatVector lanes = L == 8 ? v : ((FloatVector) v.reinterpretShape(KF, 0)).add((FloatVector) v.reinterpretShape(KF, 1));
+            sums = sums.add(lanes.mul(half(w, block) * x.d[b]));
+            int minSum = 0;
+            for (int sub = 0; sub < 8; sub++) {
+                minSum += x.subBlockSums[b * 8 + sub] * kMin(packedLow, packedHigh, sub);
+            }
+            float dmin = half(w, block + 2) * x.d[b];
+            s -= dmin * minSum;
+        }
+        return addResidueSums(s, sums);
+    }
+
+    /** Single-input Q6_K dot on float lanes, like {@link #floatDotQ45K}. Bit-identical to dotQ6K. */
+    private static float floatDotQ6K(MemorySegment w, long row, PreparedActivations x, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
+        x.require(PreparedActivations.Format.Q8_K, n);
+        float[] a = x.quantFloats;
+        FloatVector sums = FloatVector.zero(KF);
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 210;
+            int q8 = b * 256;
+            FloatVector p = FloatVector.zero(F), r = p;
+            for (int half = 0; half < 2; half++) {
+                for (int j = 0; j < 32; j += L) {
+                    IntVector ql0 = unsignedBytes(w, block + 64 * half + j);
+                    IntVector ql1 = unsignedBytes(w, block + 64 * half + 32 + j);
+                    IntVector qh = unsignedBytes(w, block + 128 + 32 * half + j);
+                    for (int quarter = 0; quarter < 4; quarter++) {
+                        IntVector ql = (quarter & 1) == 0 ? ql0 : ql1;
+                        IntVector bits = quarter < 2 ? ql.and(0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
+                        IntVector q = bits.or(qh.lanewise(VectorOperators.LSHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        int e = 128 * half + 32 * quarter + j;
+                        // L = 16 covers one 16-element scale group exactly; L = 8 half of one
+                        float scale = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
+                        FloatVector wq = toFloats(q).mul(scale);
+                        if ((quarter & 1) != 0) {
+                            r = wq.fma(FloatVector.fromArray(F, a, q8 + e), r);
+                        } else {
+                            p = wq.fma(FloatVector.fromArray(F, a, q8 + e), p);
+                        }
+                    }
+                }
+            }
+            FloatVector v = p.add(r);
+            FloatVector lanes = L == 8 ? v : ((FloatVector) v.reinterpretShape(KF, 0)).add((FloatVector) v.reinterpretShape(KF, 1));
+            sums = sums.add(lanes.mul(half(w, block + 208) * x.d[b]));
+        }
+        return addResidueSums(0f, sums);
     }
 
     /** Σ_sub subBlockSums[sub]·min(sub): dotQ45K's minSum (exact integers). */
