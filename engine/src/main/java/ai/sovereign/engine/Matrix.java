@@ -44,14 +44,8 @@ final class Matrix {
         for (int t = 0; t < count; t++) {
             kernel.prepare(xs[t], 0, cols, prepared[t]);
         }
-        WorkerPool.RangeTask rowsTask = (worker, from, to) -> {
-            for (int r = from; r < to; r++) {
-                long offset = r * rowBytes;
-                for (int t = 0; t < count; t++) {
-                    outs[t][r] = kernel.dot(data, offset, prepared[t], cols);
-                }
-            }
-        };
+        WorkerPool.RangeTask rowsTask = (worker, from, to) ->
+                kernel.dotRows(data, from * rowBytes, rowBytes, to - from, prepared, count, cols, outs, from);
         if ((long) rows * cols * count < PARALLEL_THRESHOLD) {
             rowsTask.run(0, 0, rows);
         } else {

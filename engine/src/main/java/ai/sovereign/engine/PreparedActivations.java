@@ -37,6 +37,14 @@ final class PreparedActivations {
     final float[] s;
     /** Q8_K: per 16 elements, the sum of their quants. */
     final short[] bsums;
+    /**
+     * Q8_*: {@link #qs} as floats (exact), for the batched kernels ({@link RowKernel#dotRows}), which
+     * multiply-add integer-valued floats. Filled by the prepare methods; code that writes {@code qs}
+     * directly must call {@link #refreshDerived()}.
+     */
+    final float[] quantFloats;
+    /** Q8_K: per 32 elements (one Q4_K/Q5_K sub-block), the sum of their quants. */
+    final int[] subBlockSums;
 
     int length;
     Format format;
@@ -52,6 +60,22 @@ final class PreparedActivations {
         this.d = new float[padded / Q8_BLOCK];
         this.s = new float[padded / Q8_BLOCK];
         this.bsums = new short[padded / 16];
+        this.quantFloats = new float[padded];
+        this.subBlockSums = new int[padded / Q8_BLOCK];
+    }
+
+    /** Recomputes {@link #quantFloats} and {@link #subBlockSums} from {@link #qs} and {@link #bsums}. */
+    void refreshDerived() {
+        if (format == Format.Q8_0 || format == Format.Q8_1 || format == Format.Q8_K) {
+            for (int i = 0; i < length; i++) {
+                quantFloats[i] = qs[i];
+            }
+        }
+        if (format == Format.Q8_K) {
+            for (int sub = 0; sub < length / Q8_BLOCK; sub++) {
+                subBlockSums[sub] = bsums[2 * sub] + bsums[2 * sub + 1];
+            }
+        }
     }
 
     int length() {
@@ -176,5 +200,6 @@ final class PreparedActivations {
     private void finish(Format prepared, int n) {
         format = prepared;
         length = n;
+        refreshDerived();
     }
 }

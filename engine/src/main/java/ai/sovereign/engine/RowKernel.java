@@ -31,6 +31,22 @@ interface RowKernel {
     /** Dot product of the n-element row at byte offset {@code rowOffset} with the first n prepared activations. */
     float dot(MemorySegment weights, long rowOffset, PreparedActivations x, int n);
 
+    /**
+     * Batched dot products (the matrix × matrix step of prefill and batched decode):
+     * {@code outs[t][outRow + i] = dot(weights, rowOffset + i·rowBytes, xs[t], n)} for rows i in
+     * [0, rows) and inputs t in [0, count), <b>bit-identical</b> to those single dots. A fast kernel
+     * decodes each weight block once for several inputs; this reference simply loops over {@link #dot}.
+     */
+    default void dotRows(MemorySegment weights, long rowOffset, long rowBytes, int rows,
+            PreparedActivations[] xs, int count, int n, float[][] outs, int outRow) {
+        for (int i = 0; i < rows; i++) {
+            long row = rowOffset + i * rowBytes;
+            for (int t = 0; t < count; t++) {
+                outs[t][outRow + i] = dot(weights, row, xs[t], n);
+            }
+        }
+    }
+
     /** Dequantizes n elements starting at byte offset {@code offset} into out[outOffset, outOffset+n). */
     void dequantize(MemorySegment weights, long offset, float[] out, int outOffset, int n);
 

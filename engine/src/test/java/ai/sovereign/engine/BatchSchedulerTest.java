@@ -76,6 +76,8 @@ class BatchSchedulerTest {
         AtomicInteger afterCancel = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(1);
         try (BatchScheduler scheduler = new BatchScheduler(model, 4, 4, 16)) {
+            // the first token may arrive before submit returns: the listener waits for the ticket
+            java.util.concurrent.atomic.AtomicReference<BatchScheduler.Ticket> victimTicket = new java.util.concurrent.atomic.AtomicReference<>();
             BatchScheduler.Ticket[] victim = new BatchScheduler.Ticket[1];
             boolean[] cancelled = {false};
             victim[0] = scheduler.submit(prompt("The little dog"), settings, t -> {
@@ -83,12 +85,17 @@ class BatchSchedulerTest {
                     afterCancel.incrementAndGet();
                 }
                 if (t.id() >= 0 && !cancelled[0]) {
-                    victim[0].cancel();
+                    BatchScheduler.Ticket ticket;
+                    while ((ticket = victimTicket.get()) == null) {
+                        Thread.onSpinWait();
+                    }
+                    ticket.cancel();
                     cancelled[0] = true;
                     started.countDown();
                 }
                 return true;
             });
+            victimTicket.set(victim[0]);
             BatchScheduler.Ticket other = scheduler.submit(prompt("Once upon a time"), GenerationSettings.of(50, SamplingSettings.greedy()), null);
             assertTrue(started.await(10, TimeUnit.SECONDS));
             GenerationResult v = victim[0].result().get(10, TimeUnit.SECONDS);

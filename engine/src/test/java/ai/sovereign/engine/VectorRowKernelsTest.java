@@ -146,6 +146,7 @@ class VectorRowKernelsTest {
                 prepared.bsums[group] = (short) sum;
             }
         }
+        prepared.refreshDerived();
     }
 
     @Test
@@ -173,6 +174,7 @@ class VectorRowKernelsTest {
                         if (prepared.format() == PreparedActivations.Format.Q8_K) {
                             java.util.Arrays.fill(prepared.bsums, 0, n / 16, (short) (16 * q));
                         }
+                        prepared.refreshDerived();
                         float expected = scalar.dot(segment, 0, prepared, n);
                         float actual = vector.dot(segment, 0, prepared, n);
                         assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(actual),
