@@ -1,0 +1,12 @@
+package ai.sovereign.ledger;
+
+/** A fault of the ledger (I/O, a damaged store, a bad key file); the message names the file and numbers. */
+public class LedgerException extends RuntimeException {
+    public LedgerException(String message) {
+        super(message);
+    }
+
+    public LedgerException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
