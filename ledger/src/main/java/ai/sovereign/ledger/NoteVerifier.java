@@ -24,7 +24,8 @@ import java.util.List;
  *       {@code "cosignature/v1\ntime <t>\n" || text};</li>
  *   <li>0x05 RFC 6962 TreeHeadSignature (C2SP static-ct-api), ECDSA P-256 with SHA-256: the key
  *       is the DER SPKI; blob = ID || u64 ms || 0x04 0x03 || u16 len || DER, over
- *       {@code 0x00 0x01 || u64 ms || u64 size || root} taken from the checkpoint text.</li>
+ *       {@code 0x00 0x01 || u64 ms || u64 size || root} taken from the checkpoint text; that struct
+ *       does not cover the origin line, so the origin must equal the key name.</li>
  * </ul>
  */
 record NoteVerifier(String name, int keyId, int type, byte[] key, PublicKey publicKey) {
@@ -214,6 +215,10 @@ record NoteVerifier(String name, int keyId, int type, byte[] key, PublicKey publ
         Verification<Checkpoint> cp = Checkpoint.parse(new String(text, StandardCharsets.UTF_8));
         if (!(cp instanceof Verification.Ok<Checkpoint>(Checkpoint c))) {
             return Verification.failed("RFC 6962 signatures sign checkpoints: " + cp.reason());
+        }
+        if (!c.origin().equals(name)) {
+            // The signed struct covers time, size and root but not the origin line, so bind it by name.
+            return Verification.failed("RFC 6962 signature by " + name + " on a checkpoint of origin " + Notes.excerpt(c.origin()));
         }
         ByteBuffer tbs = ByteBuffer.allocate(2 + 8 + 8 + 32);
         tbs.put((byte) 0).put((byte) 1).putLong(timestamp).putLong(c.size()).put(c.root().raw());
