@@ -235,6 +235,41 @@ class LedgerTest {
         assertTrue(v.isOk(), v.reason());
     }
 
+    @Test
+    void verifyAndProveOverHttp() throws IOException {
+        String vkey = build(300);
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/ledger/", ex -> {
+            Path f = dir().resolve(ex.getRequestURI().getPath().substring("/ledger/".length()));
+            byte[] body = Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+            ex.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
+            if (body != null) {
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        });
+        http.start();
+        try {
+            java.net.URI prefix = java.net.URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/ledger/");
+            Verification<Checkpoint> v = Ledger.verify(prefix, vkey, null);
+            assertTrue(v.isOk(), v.reason());
+            String proof = Ledger.prove(prefix, 257, vkey).orThrow();
+            String[] parts = proof.split("\n\n", 2);
+            List<String> head = List.of(parts[0].split("\n"));
+            assertEquals("c2sp.org/tlog-proof@v1", head.get(0));
+            assertEquals("index 257", head.get(1));
+            Checkpoint cp = Checkpoint.open(parts[1], vkey).orThrow();
+            List<Hash> hashes = head.subList(2, head.size()).stream().map(Hash::ofBase64).toList();
+            InclusionProof p = new InclusionProof(257, cp.size(), Hash.wrap(Merkle.leafHash(entry(257))), hashes);
+            assertTrue(p.verify(cp.root()).isOk());
+            assertEquals("index 300 is not below the checkpoint's size 300", Ledger.prove(prefix, 300, vkey).reason());
+            assertTrue(Ledger.verify(java.net.URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/nothing/"), vkey, null)
+                    .reason().equals("the log has no checkpoint"));
+        } finally {
+            http.stop(0);
+        }
+    }
+
     // ---------------------------------------------------------------- tamper tests for verify
 
     private String build(int n) {
