@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sovereign", mixinStandardHelpOptions = true, version = "sovereign 0.1.0",
         description = "Sovereign AI Factory: self-hosted, auditable AI serving.",
-        subcommands = {ServeCommand.class, GenerateCommand.class, ChatCommand.class, BenchCommand.class, ModelsCommand.class})
+        subcommands = {ServeCommand.class, GenerateCommand.class, ChatCommand.class, BenchCommand.class, ModelsCommand.class,
+                LedgerCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -22,7 +23,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            commandLine.getErr().println("sovereign " + commandLine.getCommandName() + ": " + reason.lines().findFirst().orElse(reason));
+            commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + reason.lines().findFirst().orElse(reason));
             if (System.getenv("SOVEREIGN_DEBUG") != null) {
                 e.printStackTrace(commandLine.getErr());
             }

@@ -1,0 +1,129 @@
+package ai.sovereign.ledger;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The write-ahead journal: where an entry becomes durable before its append is acknowledged.
+ * <pre>
+ * journal = "SLJ1" u64(start) *record            ; start: index of the first record, a multiple of 256
+ * record  = u16(len) entry[len] u32(crc)         ; crc = CRC-32C of u64(index) || u16(len) || entry
+ * </pre>
+ * Entries below {@code start} live in full entry bundles on disk. A batch of records is written
+ * with one {@code write} and one {@code fsync}; only then are its appends acknowledged. So after a
+ * crash, every acknowledged record is intact, and anything after the last intact record is a torn
+ * tail of unacknowledged bytes: {@link #read} stops there and {@link #openForAppend} cuts it off.
+ * The CRC binds each record to its index, so a stale or shifted record cannot pass as the next one.
+ * When a bundle fills, the journal is replaced (atomically) by one that starts after it.
+ */
+final class Journal implements AutoCloseable {
+    static final byte[] MAGIC = "SLJ1".getBytes(StandardCharsets.US_ASCII);
+    static final int HEADER = 12;
+
+    /** What a journal file holds: intact records from {@code start}, and where they end. */
+    record Contents(long start, List<byte[]> entries, long validBytes, long fileBytes) {}
+
+    private final FileChannel channel;
+
+    private Journal(FileChannel channel) {
+        this.channel = channel;
+    }
+
+    static Contents read(Path path) throws IOException {
+        byte[] all = Files.readAllBytes(path);
+        if (all.length < HEADER || !Arrays.equals(Arrays.copyOf(all, 4), MAGIC)) {
+            throw new LedgerException(path + " is not a ledger journal (bad header, " + all.length + " bytes)");
+        }
+        ByteBuffer b = ByteBuffer.wrap(all);
+        b.position(4);
+        long start = b.getLong();
+        if (start < 0 || start % TilePath.WIDTH != 0) {
+            throw new LedgerException(path + ": journal start " + start + " is not a multiple of 256");
+        }
+        List<byte[]> entries = new ArrayList<>();
+        CRC32C crc = new CRC32C();
+        long valid = HEADER;
+        while (b.remaining() >= 2) {
+            int len = b.getShort(b.position()) & 0xffff;
+            if (b.remaining() < 2 + len + 4) {
+                break;
+            }
+            byte[] e = new byte[len];
+            b.position(b.position() + 2);
+            b.get(e);
+            int want = b.getInt();
+            if (checksum(crc, start + entries.size(), e) != want) {
+                break;
+            }
+            entries.add(e);
+            valid = b.position();
+        }
+        return new Contents(start, entries, valid, all.length);
+    }
+
+    /** Writes a complete journal (temporary file, fsync, rename, fsync directory). */
+    static void create(Path path, long start, List<byte[]> entries) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate(HEADER).put(MAGIC).putLong(start);
+        ByteBuffer recs = encode(start, entries);
+        byte[] all = new byte[HEADER + recs.remaining()];
+        System.arraycopy(head.array(), 0, all, 0, HEADER);
+        recs.get(all, HEADER, all.length - HEADER);
+        Durable.write(path, all);
+    }
+
+    /** Opens for appending after {@code validBytes}, cutting off (and syncing away) any torn tail. */
+    static Journal openForAppend(Path path, long validBytes) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        if (ch.size() > validBytes) {
+            ch.truncate(validBytes);
+            ch.force(true);
+        }
+        ch.position(validBytes);
+        return new Journal(ch);
+    }
+
+    /** Appends records for {@code entries} (indices from {@code firstIndex}) and fsyncs them. */
+    void append(long firstIndex, List<byte[]> entries) throws IOException {
+        ByteBuffer b = encode(firstIndex, entries);
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+        channel.force(false);
+    }
+
+    static ByteBuffer encode(long firstIndex, List<byte[]> entries) {
+        int total = 0;
+        for (byte[] e : entries) {
+            total += 2 + e.length + 4;
+        }
+        ByteBuffer b = ByteBuffer.allocate(total);
+        CRC32C crc = new CRC32C();
+        long index = firstIndex;
+        for (byte[] e : entries) {
+            b.putShort((short) e.length).put(e).putInt(checksum(crc, index++, e));
+        }
+        return b.flip();
+    }
+
+    private static int checksum(CRC32C crc, long index, byte[] entry) {
+        crc.reset();
+        ByteBuffer head = ByteBuffer.allocate(10).putLong(index).putShort((short) entry.length).flip();
+        crc.update(head);
+        crc.update(entry);
+        return (int) crc.getValue();
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

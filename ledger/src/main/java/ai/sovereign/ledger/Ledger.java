@@ -1,0 +1,742 @@
+package ai.sovereign.ledger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The transparency ledger: an append-only RFC 9162 Merkle log stored as C2SP tlog-tiles under a
+ * directory, with checkpoints signed as C2SP signed notes (Ed25519).
+ *
+ * <h2>What it guarantees</h2>
+ * <ul>
+ *   <li><b>Durable before acknowledged.</b> {@link #append} returns an index only after the entry
+ *       is in the journal and the journal is fsynced. Appends are group-committed: one committer
+ *       thread writes everything queued (up to {@code maxBatch}) with one write and one fsync.</li>
+ *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once (temporary
+ *       file, fsync, rename, directory fsync) before the journal moves past them. Recovery
+ *       replays the journal's intact records and cuts off only a torn tail, which holds no
+ *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
+ *       what it recovered, or its root differs from the stored tree.</li>
+ *   <li><b>Checkpoints only cover durable entries</b>, are published at most
+ *       {@code checkpointInterval} after an append, and each extends the previous one.</li>
+ * </ul>
+ *
+ * <h2>On disk</h2>
+ * <pre>
+ * journal                        entries since the last full bundle (see Journal)
+ * checkpoint                     the latest signed checkpoint
+ * vkey                           the log's verifier key (name+id+key)
+ * tile/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]            hash tiles; partial ones as of published checkpoints
+ * tile/entries/&lt;N&gt;[.p/&lt;W&gt;]      entry bundles: u16 big-endian length || entry, repeated
+ * </pre>
+ * The signing key is a Go-format signer key file ({@code PRIVATE+KEY+origin+id+base64}), created
+ * with mode 0600 on first start; a key file others can read is refused.
+ */
+public final class Ledger implements AutoCloseable {
+    /** The largest entry (C2SP entry bundles prefix each entry with a u16 length). */
+    public static final int MAX_ENTRY_BYTES = 65_535;
+
+    private static final System.Logger LOG = System.getLogger(Ledger.class.getName());
+    private static final int LEVELS = 8;
+    private static final Pending STOP = new Pending(null, null);
+
+    /** Tuning: how many queued appends one fsync may cover, and how soon a checkpoint follows an append. */
+    public record Options(int maxBatch, Duration checkpointInterval) {
+        public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1));
+
+        public Options {
+            if (maxBatch < 1 || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
+                throw new IllegalArgumentException("maxBatch must be positive and checkpointInterval above zero");
+            }
+        }
+    }
+
+    private record Pending(byte[] entry, CompletableFuture<Long> done) {}
+
+    private record TileWrite(TilePath tile, byte[] bytes) {}
+
+    private final Path dir;
+    private final Path journalPath;
+    private final NoteSigner signer;
+    private final String origin;
+    private final Options options;
+
+    // The tree's right edge. Mutated only by the committer thread (or recovery), always under `state`.
+    private final ReentrantLock state = new ReentrantLock();
+    private long size;
+    private final byte[][] edge = new byte[LEVELS][TilePath.WIDTH * Hash.SIZE];
+    private final int[] edgeCount = new int[LEVELS];
+    private byte[] bundle = new byte[4096];
+    private int bundleBytes;
+    private int bundleCount;
+
+    private long journalStart;
+    private Journal journal;
+    private long tornBytes;
+
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private Thread committer;
+    private Thread publisher;
+    private volatile boolean closed;
+    private volatile Throwable broken;
+
+    private final Object publishLock = new Object();
+    private volatile String checkpointNote;
+    private volatile long publishedSize = -1;
+
+    private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
+        this.dir = dir.toAbsolutePath();
+        this.journalPath = this.dir.resolve("journal");
+        this.signer = signer;
+        this.origin = origin;
+        this.options = options;
+    }
+
+    // ================================================================ opening and recovery
+
+    public static Ledger open(Path dir, Path keyFile, String origin) {
+        return open(dir, keyFile, origin, Options.DEFAULT);
+    }
+
+    /**
+     * Opens (or creates) the log in {@code dir}, signing as {@code origin} with the key in
+     * {@code keyFile} (created on first start). Recovers from a crash first; throws
+     * {@link LedgerException} when the store is damaged beyond a torn tail.
+     */
+    public static Ledger open(Path dir, Path keyFile, String origin, Options options) {
+        if (!Notes.validName(origin)) {
+            throw new LedgerException("origin " + Notes.excerpt(origin) + " must be non-empty with no spaces and no '+'");
+        }
+        Ledger l = new Ledger(dir, loadOrCreateKey(keyFile, origin), origin, options);
+        try {
+            l.recover();
+        } catch (IOException e) {
+            throw new LedgerException("cannot open the ledger in " + dir + ": " + e.getMessage(), e);
+        }
+        l.start();
+        return l;
+    }
+
+    static NoteSigner loadOrCreateKey(Path keyFile, String origin) {
+        try {
+            if (Files.exists(keyFile)) {
+                try {
+                    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile);
+                    perms.retainAll(EnumSet.complementOf(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)));
+                    if (!perms.isEmpty()) {
+                        throw new LedgerException("key file " + keyFile + " is accessible by group or others (mode "
+                                + PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)) + "); chmod 600 it");
+                    }
+                } catch (UnsupportedOperationException e) {
+                    // Not a POSIX file system: nothing to check.
+                }
+                Verification<NoteSigner> s = NoteSigner.parse(Files.readString(keyFile, StandardCharsets.UTF_8).strip());
+                if (!(s instanceof Verification.Ok<NoteSigner>(NoteSigner signer))) {
+                    throw new LedgerException("key file " + keyFile + ": " + s.reason());
+                }
+                if (!signer.name().equals(origin)) {
+                    throw new LedgerException("key file " + keyFile + " holds the key of " + Notes.excerpt(signer.name())
+                            + ", not of origin " + Notes.excerpt(origin));
+                }
+                return signer;
+            }
+            NoteSigner signer = NoteSigner.generate(origin);
+            Path parent = keyFile.toAbsolutePath().getParent();
+            Durable.createDirectories(parent);
+            Path tmp = parent.resolve(".tmp-" + keyFile.getFileName());
+            Files.deleteIfExists(tmp);
+            try {
+                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(tmp);
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap((signer.skey() + "\n").getBytes(StandardCharsets.UTF_8)));
+                ch.force(true);
+            }
+            Files.move(tmp, keyFile, StandardCopyOption.ATOMIC_MOVE);
+            Durable.fsyncDirectory(parent);
+            LOG.log(System.Logger.Level.INFO, "ledger: created signing key " + keyFile + " for " + signer.verifier().vkey());
+            return signer;
+        } catch (FileAlreadyExistsException e) {
+            throw new LedgerException("key file " + keyFile + " appeared while it was being created; start again", e);
+        } catch (IOException e) {
+            throw new LedgerException("key file " + keyFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void recover() throws IOException {
+        Durable.createDirectories(dir);
+        if (!Files.exists(journalPath)) {
+            if (Files.exists(dir.resolve("checkpoint")) || Files.exists(dir.resolve("tile"))) {
+                throw new LedgerException(dir + " holds a checkpoint or tiles but no journal; refusing to start a new log over them");
+            }
+            Journal.create(journalPath, 0, List.of());
+        }
+        Journal.Contents contents = Journal.read(journalPath);
+        journalStart = contents.start();
+        state.lock();
+        try {
+            size = contents.start();
+            loadEdge(contents.start());
+            List<TileWrite> writes = new ArrayList<>();
+            for (byte[] e : contents.entries()) {
+                addLeaf(e, writes);
+            }
+            for (TileWrite w : writes) {
+                Durable.write(dir.resolve(w.tile().path()), w.bytes());
+            }
+        } finally {
+            state.unlock();
+        }
+        tornBytes = contents.fileBytes() - contents.validBytes();
+        if (tornBytes > 0) {
+            LOG.log(System.Logger.Level.WARNING, "ledger: cut a torn journal tail of " + tornBytes + " bytes after entry " + (size - 1)
+                    + " (never acknowledged)");
+        }
+        journal = Journal.openForAppend(journalPath, contents.validBytes());
+        if (size - journalStart >= TilePath.WIDTH) {
+            resetJournal();
+        }
+        Path cpPath = dir.resolve("checkpoint");
+        if (Files.exists(cpPath)) {
+            String note = Files.readString(cpPath, StandardCharsets.UTF_8);
+            Verification<Checkpoint> v = Checkpoint.open(note, signer.verifier(), origin);
+            if (!(v instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
+                throw new LedgerException(cpPath + ": " + v.reason());
+            }
+            if (cp.size() > size) {
+                throw new LedgerException(cpPath + " covers " + cp.size() + " entries, but only " + size
+                        + " were recovered; refusing to start (acknowledged entries are missing)");
+            }
+            Hash root = root(cp.size());
+            if (!root.equals(cp.root())) {
+                throw new LedgerException(cpPath + " has root " + cp.root() + " at size " + cp.size() + ", but the stored tree has "
+                        + root + "; refusing to start (the store was altered)");
+            }
+            checkpointNote = note;
+            publishedSize = cp.size();
+        }
+        Path vkeyPath = dir.resolve("vkey");
+        String vkey = signer.verifier().vkey() + "\n";
+        if (!Files.exists(vkeyPath) || !Files.readString(vkeyPath, StandardCharsets.UTF_8).equals(vkey)) {
+            Durable.write(vkeyPath, vkey.getBytes(StandardCharsets.UTF_8));
+        }
+        publish();
+    }
+
+    /** Rebuilds the right edge of levels 1.. for a size that is a multiple of 256, from the full tiles below. */
+    private void loadEdge(long start) throws IOException {
+        for (int l = 1; l < LEVELS; l++) {
+            long atLevel = start >>> (8 * l);
+            int c = (int) (atLevel % TilePath.WIDTH);
+            long first = atLevel - c;
+            for (int i = 0; i < c; i++) {
+                TilePath below = new TilePath(l - 1, first + i, TilePath.WIDTH);
+                byte[] t = readFile(below);
+                if (t == null || t.length != TilePath.WIDTH * Hash.SIZE) {
+                    throw new LedgerException(dir.resolve(below.path()) + " is missing or not 8,192 bytes; the journal starts at " + start);
+                }
+                System.arraycopy(Merkle.perfectRoot(t, 0, TilePath.WIDTH), 0, edge[l], i * Hash.SIZE, Hash.SIZE);
+            }
+            edgeCount[l] = c;
+        }
+        if (start > 0 && readFile(new TilePath(TilePath.ENTRIES, start / TilePath.WIDTH - 1, TilePath.WIDTH)) == null) {
+            throw new LedgerException("entry bundle " + new TilePath(TilePath.ENTRIES, start / TilePath.WIDTH - 1, TilePath.WIDTH).path()
+                    + " is missing; the journal starts at " + start);
+        }
+    }
+
+    private void start() {
+        committer = Thread.ofPlatform().name("ledger-commit").daemon().start(this::commitLoop);
+        publisher = Thread.ofPlatform().name("ledger-publish").daemon().start(this::publishLoop);
+    }
+
+    // ================================================================ appending
+
+    /**
+     * Appends {@code entry} and returns its index once it is durable (fsynced). Throws
+     * {@link LedgerException} if the ledger is closed or a write failed (then nothing more is
+     * acknowledged until the ledger is reopened, which recovers).
+     */
+    public long append(byte[] entry) {
+        try {
+            return appendAsync(entry).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof LedgerException le ? le : new LedgerException("append failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** Like {@link #append}, completing with the index once the entry is durable. */
+    public CompletableFuture<Long> appendAsync(byte[] entry) {
+        if (entry.length > MAX_ENTRY_BYTES) {
+            throw new IllegalArgumentException("a ledger entry is at most 65,535 bytes, not " + entry.length);
+        }
+        LedgerException unusable = unusable();
+        if (unusable != null) {
+            return CompletableFuture.failedFuture(unusable);
+        }
+        Pending p = new Pending(entry.clone(), new CompletableFuture<>());
+        queue.add(p);
+        if (closed) {
+            failQueued();
+        }
+        return p.done();
+    }
+
+    private LedgerException unusable() {
+        if (broken != null) {
+            return new LedgerException("the ledger stopped after a write failure (" + broken.getMessage() + "); reopen it to recover", broken);
+        }
+        return closed ? new LedgerException("the ledger is closed") : null;
+    }
+
+    private void commitLoop() {
+        List<Pending> batch = new ArrayList<>();
+        List<byte[]> entries = new ArrayList<>();
+        while (true) {
+            batch.clear();
+            entries.clear();
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                break;
+            }
+            queue.drainTo(batch, options.maxBatch() - 1);
+            boolean stop = batch.removeIf(p -> p == STOP);
+            if (!batch.isEmpty()) {
+                batch.forEach(p -> entries.add(p.entry()));
+                long first = size;
+                try {
+                    journal.append(first, entries);
+                    List<TileWrite> writes = new ArrayList<>();
+                    state.lock();
+                    try {
+                        for (byte[] e : entries) {
+                            addLeaf(e, writes);
+                        }
+                        for (TileWrite w : writes) {
+                            Durable.write(dir.resolve(w.tile().path()), w.bytes());
+                        }
+                    } finally {
+                        state.unlock();
+                    }
+                    for (int i = 0; i < batch.size(); i++) {
+                        batch.get(i).done().complete(first + i);
+                    }
+                    if (size - journalStart >= TilePath.WIDTH) {
+                        resetJournal();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    broken = e;
+                    LOG.log(System.Logger.Level.ERROR, "ledger: write failed; no further appends until reopened", e);
+                    LedgerException failure = unusable();
+                    batch.forEach(p -> p.done().completeExceptionally(failure));
+                    failQueued();
+                    return;
+                }
+            }
+            if (stop) {
+                break;
+            }
+        }
+        failQueued();
+    }
+
+    private void failQueued() {
+        LedgerException failure = unusable();
+        for (Pending p; (p = queue.poll()) != null; ) {
+            if (p != STOP) {
+                p.done().completeExceptionally(failure == null ? new LedgerException("the ledger is closed") : failure);
+            }
+        }
+    }
+
+    /** Adds one entry to the bundle and the tree's right edge, collecting tiles that became full. */
+    private void addLeaf(byte[] entry, List<TileWrite> writes) {
+        if (bundleBytes + 2 + entry.length > bundle.length) {
+            bundle = Arrays.copyOf(bundle, Math.max(bundle.length * 2, bundleBytes + 2 + entry.length));
+        }
+        bundle[bundleBytes] = (byte) (entry.length >>> 8);
+        bundle[bundleBytes + 1] = (byte) entry.length;
+        System.arraycopy(entry, 0, bundle, bundleBytes + 2, entry.length);
+        bundleBytes += 2 + entry.length;
+        if (++bundleCount == TilePath.WIDTH) {
+            writes.add(new TileWrite(new TilePath(TilePath.ENTRIES, size / TilePath.WIDTH, TilePath.WIDTH), Arrays.copyOf(bundle, bundleBytes)));
+            bundleBytes = 0;
+            bundleCount = 0;
+        }
+        byte[] h = Merkle.leafHash(entry);
+        long next = size + 1;
+        for (int l = 0; l < LEVELS; l++) {
+            System.arraycopy(h, 0, edge[l], edgeCount[l] * Hash.SIZE, Hash.SIZE);
+            if (++edgeCount[l] < TilePath.WIDTH) {
+                break;
+            }
+            writes.add(new TileWrite(new TilePath(l, (next >>> (8 * (l + 1))) - 1, TilePath.WIDTH), edge[l].clone()));
+            h = Merkle.perfectRoot(edge[l], 0, TilePath.WIDTH);
+            edgeCount[l] = 0;
+        }
+        size = next;
+    }
+
+    /** Replaces the journal with one that starts at the current bundle (its earlier entries are in full bundles). */
+    private void resetJournal() throws IOException {
+        long start;
+        List<byte[]> rest = new ArrayList<>();
+        state.lock();
+        try {
+            start = size - bundleCount;
+            ByteBuffer b = ByteBuffer.wrap(bundle, 0, bundleBytes);
+            while (b.hasRemaining()) {
+                byte[] e = new byte[b.getShort() & 0xffff];
+                b.get(e);
+                rest.add(e);
+            }
+        } finally {
+            state.unlock();
+        }
+        journal.close();
+        Journal.create(journalPath, start, rest);
+        journal = Journal.openForAppend(journalPath, Files.size(journalPath));
+        journalStart = start;
+    }
+
+    // ================================================================ checkpoints
+
+    private void publishLoop() {
+        long interval = options.checkpointInterval().toMillis();
+        while (!closed) {
+            try {
+                Thread.sleep(Math.max(1, interval));
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (broken == null && size() != publishedSize) {
+                try {
+                    publish();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "ledger: publishing a checkpoint failed", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Signs and publishes a checkpoint of everything durable now (writing the partial tiles it
+     * implies first), unless that size is already published. Returns the signed checkpoint.
+     */
+    public String publish() {
+        synchronized (publishLock) {
+            long s;
+            List<TileWrite> partials = new ArrayList<>();
+            state.lock();
+            try {
+                s = size;
+                if (s == publishedSize && checkpointNote != null) {
+                    return checkpointNote;
+                }
+                for (int l = 0; l < LEVELS; l++) {
+                    if (edgeCount[l] > 0) {
+                        partials.add(new TileWrite(new TilePath(l, (s >>> (8 * l)) / TilePath.WIDTH, edgeCount[l]),
+                                Arrays.copyOf(edge[l], edgeCount[l] * Hash.SIZE)));
+                    }
+                }
+                if (bundleCount > 0) {
+                    partials.add(new TileWrite(new TilePath(TilePath.ENTRIES, s / TilePath.WIDTH, bundleCount), Arrays.copyOf(bundle, bundleBytes)));
+                }
+            } finally {
+                state.unlock();
+            }
+            try {
+                for (TileWrite w : partials) {
+                    Durable.write(dir.resolve(w.tile().path()), w.bytes());
+                }
+                HashSource src = TileMath.source(path -> partials.stream().filter(w -> w.tile().path().equals(path)).findFirst()
+                        .map(TileWrite::bytes).orElseThrow(() -> new IllegalStateException("root needs " + path)), s);
+                Hash root = Hash.wrap(Proofs.root(src, s));
+                String note = signer.signNote(new Checkpoint(origin, s, root).body());
+                Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
+                checkpointNote = note;
+                publishedSize = s;
+                return note;
+            } catch (IOException e) {
+                throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The latest published signed checkpoint (C2SP tlog-checkpoint as a signed note). */
+    public String checkpoint() {
+        return checkpointNote;
+    }
+
+    /** The number of durable entries. */
+    public long size() {
+        state.lock();
+        try {
+            return size;
+        } finally {
+            state.unlock();
+        }
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    /** The log's verifier key in signed-note form ({@code name+id+base64(0x01||key)}). */
+    public String verifierKey() {
+        return signer.verifier().vkey();
+    }
+
+    /** Bytes of the torn journal tail cut off when this ledger was opened (0 after a clean shutdown). */
+    public long repairedBytes() {
+        return tornBytes;
+    }
+
+    // ================================================================ reading: tiles and proofs
+
+    /**
+     * A C2SP resource by its path under the log's prefix ({@code tile/<L>/<N>[.p/<W>]} or
+     * {@code tile/entries/<N>[.p/<W>]}), for serving. Empty when the path is malformed or lies
+     * beyond the durable size. Returned tiles are immutable: the same path always gives the same bytes.
+     */
+    public Optional<byte[]> tile(String path) {
+        if (!(TilePath.parse(path) instanceof Verification.Ok<TilePath>(TilePath t))) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.ofNullable(read(t, size()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The tree head of the first {@code treeSize} entries ({@code treeSize <= size()}). */
+    public Hash root(long treeSize) {
+        checkSize(treeSize);
+        return Hash.wrap(Proofs.root(source(treeSize), treeSize));
+    }
+
+    public InclusionProof inclusionProof(long index, long treeSize) {
+        checkSize(treeSize);
+        if (index < 0 || index >= treeSize) {
+            throw new IllegalArgumentException("index " + index + " is not below tree size " + treeSize);
+        }
+        HashSource src = source(treeSize);
+        return new InclusionProof(index, treeSize, Hash.wrap(src.node(0, index)),
+                Proofs.inclusion(src, index, treeSize).stream().map(Hash::wrap).toList());
+    }
+
+    public ConsistencyProof consistencyProof(long oldSize, long newSize) {
+        checkSize(newSize);
+        if (oldSize < 0 || oldSize > newSize) {
+            throw new IllegalArgumentException("old size " + oldSize + " must be between 0 and the new size " + newSize);
+        }
+        return new ConsistencyProof(oldSize, newSize, Proofs.consistency(source(newSize), oldSize, newSize).stream().map(Hash::wrap).toList());
+    }
+
+    private void checkSize(long treeSize) {
+        long s = size();
+        if (treeSize < 0 || treeSize > s) {
+            throw new IllegalArgumentException("tree size " + treeSize + " is beyond the log's " + s + " durable entries");
+        }
+    }
+
+    private HashSource source(long treeSize) {
+        return TileMath.source(path -> {
+            try {
+                byte[] b = read(TilePath.parse(path).orThrow(), treeSize);
+                if (b == null) {
+                    throw new LedgerException(path + " is missing from " + dir);
+                }
+                return b;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, treeSize);
+    }
+
+    /** Reads tile {@code t} if a tree of {@code limit} entries contains it: a full tile's file, or a prefix of a full tile or of the edge. */
+    private byte[] read(TilePath t, long limit) throws IOException {
+        long available = t.entries() ? limit : limit >>> (8 * t.level());
+        if (t.index() * TilePath.WIDTH + t.width() > available) {
+            return null;
+        }
+        if (!t.partial()) {
+            return readFile(t);
+        }
+        state.lock();
+        try {
+            long edgeTile = t.entries() ? size / TilePath.WIDTH : (size >>> (8 * t.level())) / TilePath.WIDTH;
+            if (t.index() == edgeTile) {
+                return t.entries() ? Arrays.copyOf(bundle, prefixLength(bundle, t.width())) : Arrays.copyOf(edge[t.level()], t.width() * Hash.SIZE);
+            }
+        } finally {
+            state.unlock();
+        }
+        byte[] full = readFile(t.full());
+        if (full == null) {
+            return null;
+        }
+        return Arrays.copyOf(full, t.entries() ? prefixLength(full, t.width()) : t.width() * Hash.SIZE);
+    }
+
+    /** Byte length of the first {@code count} entries of a bundle. */
+    private static int prefixLength(byte[] bundle, int count) {
+        int off = 0;
+        for (int i = 0; i < count; i++) {
+            off += 2 + (((bundle[off] & 0xff) << 8) | (bundle[off + 1] & 0xff));
+        }
+        return off;
+    }
+
+    private byte[] readFile(TilePath t) throws IOException {
+        try {
+            return Files.readAllBytes(dir.resolve(t.path()));
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    // ================================================================ verifying a published log
+
+    /**
+     * Verifies the log published in {@code dir}: signature (with {@code vkey}, or the directory's
+     * own {@code vkey} file when null), every entry bundle, every tile, the root, and consistency
+     * with {@code trustedCheckpoint} (a signed checkpoint seen earlier) when given.
+     */
+    public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint) {
+        try {
+            return LogVerifier.verify(path -> {
+                try {
+                    return Files.readAllBytes(dir.resolve(path));
+                } catch (NoSuchFileException e) {
+                    return null;
+                }
+            }, vkey, trustedCheckpoint);
+        } catch (IOException | LedgerException e) {
+            return Verification.failed(e.getMessage());
+        }
+    }
+
+    /** The same, over HTTP: {@code prefix} is the log's URL prefix ({@code .../ledger/}). */
+    public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint) {
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint);
+        } catch (IOException | LedgerException e) {
+            return Verification.failed(e.getMessage());
+        }
+    }
+
+    /**
+     * Builds a C2SP tlog-proof for entry {@code index} of the log at {@code prefix}, from its
+     * tiles, against its current checkpoint (which must verify with {@code vkey} when given).
+     */
+    public static Verification<String> prove(URI prefix, long index, String vkey) {
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
+            LogVerifier.Fetch fetch = fetcher(http, prefix);
+            byte[] note = fetch.get("checkpoint");
+            if (note == null) {
+                return Verification.failed("the log has no checkpoint");
+            }
+            String text = new String(note, StandardCharsets.UTF_8);
+            Verification<Checkpoint> cpv = vkey != null ? Checkpoint.open(text, vkey)
+                    : Notes.parse(text).then(p -> Checkpoint.parse(p.text()));
+            if (!(cpv instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
+                return Verification.failed("checkpoint: " + cpv.reason());
+            }
+            if (index < 0 || index >= cp.size()) {
+                return Verification.failed("index " + index + " is not below the checkpoint's size " + cp.size());
+            }
+            HashSource src = TileMath.source(LogVerifier.tiles(fetch), cp.size());
+            InclusionProof proof = new InclusionProof(index, cp.size(), Hash.wrap(src.node(0, index)),
+                    Proofs.inclusion(src, index, cp.size()).stream().map(Hash::wrap).toList());
+            Verification<Void> ok = proof.verify(cp.root());
+            if (!ok.isOk()) {
+                return Verification.failed("the log's tiles do not match its checkpoint: " + ok.reason());
+            }
+            return Verification.ok(proof.toTlogProof(text));
+        } catch (IOException | LedgerException e) {
+            return Verification.failed(e.getMessage());
+        }
+    }
+
+    private static LogVerifier.Fetch fetcher(HttpClient http, URI prefix) {
+        String base = prefix.toString().endsWith("/") ? prefix.toString() : prefix + "/";
+        return path -> {
+            HttpRequest req = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30)).GET().build();
+            try {
+                HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() == 404) {
+                    return null;
+                }
+                if (r.statusCode() != 200) {
+                    throw new IOException("GET " + base + path + ": HTTP " + r.statusCode());
+                }
+                return r.body();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        };
+    }
+
+    // ================================================================ closing
+
+    /** Stops accepting appends, commits what is queued, publishes a final checkpoint. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        queue.add(STOP);
+        try {
+            committer.join();
+            publisher.interrupt();
+            publisher.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failQueued();
+        try {
+            if (broken == null) {
+                publish();
+            }
+        } finally {
+            try {
+                journal.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "ledger: closing the journal: " + e.getMessage());
+            }
+        }
+    }
+}
