@@ -26,6 +26,8 @@ final class Scan {
     private static final int MAX_GROUPS = 12;
     private static final int CTX_BEFORE = 40;
     private static final int CTX_AFTER = 20;
+    /** Order, serial and version words without positive context: a checksum-valid, well-shaped number drops below 0.5. */
+    private static final double NEGATIVE_PENALTY = 0.5;
     /** Births reported from here on may carry a random RRN tail (the October 2020 rule, with a month's margin). */
     private static final LocalDate RANDOM_TAIL_CUTOVER = LocalDate.of(2020, 9, 1);
 
@@ -311,7 +313,7 @@ final class Scan {
                     score -= 0.3;
                 }
                 if (neg) {
-                    score -= 0.45;
+                    score -= NEGATIVE_PENALTY;
                 }
                 add(PiiType.KR_RRN, start, end, score);
             } else {
@@ -322,7 +324,7 @@ final class Scan {
                     score = ctx ? (grouped ? 0.85 : 0.8) : 0.35;
                 }
                 if (neg) {
-                    score -= 0.45;
+                    score -= NEGATIVE_PENALTY;
                 }
                 add(PiiType.KR_FRN, start, end, score);
             }
@@ -330,7 +332,7 @@ final class Scan {
         if (Checks.crnCheck(dg, 0)) {
             double score = ctxC ? 0.97 : grouped ? 0.45 : 0.35;
             if (neg) {
-                score -= 0.45;
+                score -= NEGATIVE_PENALTY;
             }
             add(PiiType.KR_CRN, start, end, score);
         }
@@ -345,7 +347,7 @@ final class Scan {
         boolean c = ctx(start, end, Keywords.BRN);
         double score = grouped ? (c ? 0.95 : 0.7) : (c ? 0.9 : 0.2);
         if (!c && negative(start, end)) {
-            score -= 0.45;
+            score -= NEGATIVE_PENALTY;
         }
         add(PiiType.KR_BRN, start, end, score);
     }
@@ -359,7 +361,7 @@ final class Scan {
         boolean c = ctx(start, end, Keywords.LICENCE);
         double score = grouped ? (c ? 0.95 : 0.7) : (c ? 0.9 : 0.3);
         if (!c && negative(start, end)) {
-            score -= 0.45;
+            score -= NEGATIVE_PENALTY;
         }
         add(PiiType.KR_DRIVER_LICENSE, start, end, score);
     }
@@ -421,7 +423,7 @@ final class Scan {
             score = c && prefix ? 0.85 : c ? 0.6 : 0.3;
         }
         if (!c && negative(start, end)) {
-            score -= 0.45;
+            score -= NEGATIVE_PENALTY;
         }
         add(PiiType.CREDIT_CARD, start, end, score);
     }
@@ -526,7 +528,7 @@ final class Scan {
         if (ctx(start, end, Keywords.PHONE)) {
             base += base < 0.6 ? 0.35 : 0.1;
         } else if (negative(start, end)) {
-            base -= 0.45;
+            base -= NEGATIVE_PENALTY;
         }
         add(PiiType.PHONE_NUMBER, start, end, base);
     }
@@ -650,7 +652,7 @@ final class Scan {
             score = c ? 0.8 : 0.2;
         }
         if (!c && negative(li, end)) {
-            score -= 0.45;
+            score -= NEGATIVE_PENALTY;
         }
         add(PiiType.KR_PASSPORT, li, end, score);
     }
@@ -858,6 +860,10 @@ final class Scan {
                 add(PiiType.IP_ADDRESS, s, e, bracketed || ctx(s, e, Keywords.IP) ? 0.97 : 0.9);
                 return;
             }
+            if (leftOk) {
+                return;
+            }
+            // a word glued on the left ("IPv6:2001:db8::1"): the address may start after its first ':'
             int q = s;
             while (q < e && a[q] != ':') {
                 q++;
