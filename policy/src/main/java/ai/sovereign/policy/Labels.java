@@ -214,7 +214,9 @@ final class Labels {
         int end = q;
         boolean closed = false;
         for (String suffix : NAME_ENDINGS) {
-            if (len - suffix.length() >= 2 && endsAt(a, q - 1, suffix)) {
+            // a one-syllable particle is cut only from a run of 4+ (송하은 is a name; 홍길동이 is 홍길동 + 이)
+            int keep = suffix.length() == 1 && suffix.charAt(0) != '님' && suffix.charAt(0) != '씨' ? 3 : 2;
+            if (len - suffix.length() >= keep && endsAt(a, q - 1, suffix)) {
                 end = q - suffix.length();
                 closed = contains(CLOSING, suffix);
                 break;
@@ -295,7 +297,8 @@ final class Labels {
     private static final String[] ADMIN_SUFFIXES = {"특별자치시", "특별자치도", "특별시", "광역시", "시", "도", "군", "구", "읍", "면",
             "동", "리", "가"};
     private static final String[] UNIT_SUFFIXES = {"번지", "동", "호", "층", "가"};
-    private static final String[] NUMBER_PARTICLES = {"에서", "으로", "에", "로", "입니다", "이고", "이며", "번지"};
+    private static final String[] NUMBER_PARTICLES = {"에서", "으로", "에", "로", "입니다", "이고", "이며", "번지", "의", "은", "는", "이", "가",
+            "까지", "이에요", "예요"};
 
     /** Kind of the token [t, w) and, in end[0], where it ends once a trailing particle is cut. */
     private static int tokenKind(char[] a, int t, int w, int[] end) {
@@ -312,8 +315,17 @@ final class Labels {
                 return NUMBER;
             }
             for (String u : UNIT_SUFFIXES) {
-                if (w - d == u.length() && startsAt(a, w, d, u)) {
-                    return UNIT;
+                if (startsAt(a, w, d, u)) {
+                    int after = d + u.length();
+                    if (after == w) {
+                        return UNIT;
+                    }
+                    for (String particle : NUMBER_PARTICLES) {
+                        if (w - after == particle.length() && startsAt(a, w, after, particle)) {
+                            end[0] = after;
+                            return UNIT;
+                        }
+                    }
                 }
             }
             for (String particle : NUMBER_PARTICLES) {
