@@ -64,9 +64,18 @@ final class Labels {
         return true;
     }
 
+    /** The last two characters of every Korean label, packed (prev << 16 | last): a cheap filter before the full match. */
+    private static final int[] LABEL_TAILS = java.util.stream.Stream.of(PERSON_LABELS, ADDRESS_LABELS)
+            .flatMap(java.util.Arrays::stream)
+            .mapToInt(l -> l.charAt(l.length() - 2) << 16 | l.charAt(l.length() - 1))
+            .distinct().sorted().toArray();
+
     /** Called at a Hangul syllable that may end a Korean label. */
     static void korean(Scan scan, int i) {
         char[] a = scan.chars();
+        if (i == 0 || java.util.Arrays.binarySearch(LABEL_TAILS, a[i - 1] << 16 | a[i]) < 0) {
+            return;
+        }
         for (String l : PERSON_LABELS) {
             if (endsAt(a, i, l)) {
                 afterKoreanLabel(scan, i + 1, true);
