@@ -140,11 +140,11 @@ final class Labels {
         char[] a = scan.chars();
         int n = scan.length();
         int e = colon;
-        while (e > 0 && a[e - 1] == ' ') {
+        while (e > 0 && colon - e < 3 && a[e - 1] == ' ') {
             e--;
         }
         int s = e;
-        while (s > 0 && Keywords.isAsciiLetter(a[s - 1])) {
+        while (s > 0 && e - s <= 12 && Keywords.isAsciiLetter(a[s - 1])) {
             s--;
         }
         if (s == e || e - s > 12) {
@@ -373,7 +373,7 @@ final class Labels {
         boolean unit = false;
         int tokens = 0;
         int[] tokenEnd = new int[1];
-        while (q < n) {
+        while (q < n && tokens < 12) {
             if (a[q] == '(' && number) {
                 int c = q + 1;
                 while (c < n && a[c] != ')' && a[c] != '\n' && c - q < 40) {
@@ -436,7 +436,7 @@ final class Labels {
         int[] tokenEnd = new int[1];
         int t = i - 1;
         boolean first = true;
-        while (t > 0) {
+        while (t > 0 && units < 6) {
             int w = t;
             int s = w;
             while (s > 0 && (Scan.isSyllable(a[s - 1]) || Scan.isDigit(a[s - 1]))) {
