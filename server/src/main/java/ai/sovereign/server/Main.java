@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sovereign", mixinStandardHelpOptions = true, version = "sovereign 0.1.0",
         description = "Sovereign AI Factory: self-hosted, auditable AI serving.",
         subcommands = {ServeCommand.class, GenerateCommand.class, ChatCommand.class, BenchCommand.class, ModelsCommand.class,
-                LedgerCommand.class})
+                LedgerCommand.class, PiiCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

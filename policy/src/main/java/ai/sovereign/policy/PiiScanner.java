@@ -1,0 +1,120 @@
+package ai.sovereign.policy;
+
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Finds Korean (and common international) personal data in text: resident, foreigner, business and corporate
+ * registration numbers, passports, driver's licences, health-insurance and bank-account numbers, vehicle plates,
+ * telephone numbers, e-mail and IP addresses, card numbers, and names and addresses by context rules.
+ *
+ * <p>Guarantees: offsets are UTF-16 code units of the text as given (end exclusive), also when the identifier was written
+ * with full-width digits, NBSP or other Unicode separators, zero-width characters or decomposed Hangul; returned spans do
+ * not overlap (the highest score wins, then the longer span) and are sorted by start; entities never carry the matched
+ * value. A scanner is immutable and safe to share between threads; one call costs one pass over the text.
+ *
+ * <p>Rules, formats and check digits follow {@code trust-log-and-korean-pii.md} Part B; scores are documented in the
+ * detectors. Entities scoring below {@link #DEFAULT_MIN_SCORE} are candidates a caller may still want (a wrong-check
+ * RRN-shaped number without context scores 0.3).
+ */
+public final class PiiScanner {
+    /** The default reporting threshold of {@code sovereign pii scan}. */
+    public static final double DEFAULT_MIN_SCORE = 0.5;
+
+    private static final ZoneId KOREA = ZoneId.of("Asia/Seoul");
+
+    private final LocalDate today;
+
+    /** A scanner that treats birth dates after today (in Korea) as impossible. */
+    public PiiScanner() {
+        this(null);
+    }
+
+    /** For tests: a fixed "today"; null means the current date in Korea at each scan. */
+    PiiScanner(LocalDate today) {
+        this.today = today;
+    }
+
+    /** Every entity in {@code text} with a score above zero, sorted by start. */
+    public List<PiiEntity> scan(CharSequence text) {
+        return scan(text, 0.0);
+    }
+
+    /** Entities in {@code text} scoring at least {@code minScore}, sorted by start. */
+    public List<PiiEntity> scan(CharSequence text, double minScore) {
+        Objects.requireNonNull(text, "text");
+        if (!(minScore >= 0 && minScore <= 1)) {
+            throw new IllegalArgumentException("minScore must be in [0, 1], was " + minScore);
+        }
+        if (text.isEmpty()) {
+            return List.of();
+        }
+        NormalizedText norm = NormalizedText.of(text);
+        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : LocalDate.now(KOREA));
+        scan.run();
+        List<Scan.Candidate> kept = resolve(scan.found);
+        List<PiiEntity> out = new ArrayList<>(kept.size());
+        for (Scan.Candidate c : kept) {
+            if (c.score() >= minScore) {
+                out.add(new PiiEntity(c.type(), norm.originalStart(c.start()), norm.originalEnd(c.end()), c.score()));
+            }
+        }
+        return out;
+    }
+
+    private static final Comparator<Scan.Candidate> BEST_FIRST = Comparator.comparingDouble(Scan.Candidate::score).reversed()
+            .thenComparing(Comparator.comparingInt((Scan.Candidate c) -> c.end() - c.start()).reversed())
+            .thenComparingInt(Scan.Candidate::start)
+            .thenComparing(Scan.Candidate::type);
+
+    /**
+     * Non-overlapping candidates: sweep by start into clusters of transitively overlapping candidates, and within a
+     * cluster keep greedily the best (score, then length, then position). O(k log k) in the number of candidates.
+     */
+    static List<Scan.Candidate> resolve(List<Scan.Candidate> found) {
+        if (found.size() <= 1) {
+            return found;
+        }
+        found.sort(Comparator.comparingInt(Scan.Candidate::start).thenComparingInt(Scan.Candidate::end));
+        List<Scan.Candidate> out = new ArrayList<>(found.size());
+        List<Scan.Candidate> cluster = new ArrayList<>();
+        int clusterEnd = -1;
+        for (Scan.Candidate c : found) {
+            if (!cluster.isEmpty() && c.start() >= clusterEnd) {
+                pick(cluster, out);
+                cluster.clear();
+            }
+            cluster.add(c);
+            clusterEnd = Math.max(clusterEnd, c.end());
+        }
+        pick(cluster, out);
+        out.sort(Comparator.comparingInt(Scan.Candidate::start));
+        return out;
+    }
+
+    private static void pick(List<Scan.Candidate> cluster, List<Scan.Candidate> out) {
+        if (cluster.size() == 1) {
+            out.add(cluster.getFirst());
+            return;
+        }
+        cluster.sort(BEST_FIRST);
+        int first = out.size();
+        for (Scan.Candidate c : cluster) {
+            boolean free = true;
+            for (int j = first; j < out.size(); j++) {
+                Scan.Candidate k = out.get(j);
+                if (c.start() < k.end() && k.start() < c.end()) {
+                    free = false;
+                    break;
+                }
+            }
+            if (free) {
+                out.add(c);
+            }
+        }
+    }
+}
