@@ -634,6 +634,11 @@ public final class Ledger implements AutoCloseable {
      * with {@code trustedCheckpoint} (a signed checkpoint seen earlier) when given.
      */
     public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint) {
+        return verify(dir, vkey, trustedCheckpoint, false);
+    }
+
+    /** The same, and with {@code decodeEntries} every entry must decode as a canonical {@link AuditEntry}. */
+    public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint, boolean decodeEntries) {
         try {
             return LogVerifier.verify(path -> {
                 try {
@@ -641,7 +646,7 @@ public final class Ledger implements AutoCloseable {
                 } catch (NoSuchFileException e) {
                     return null;
                 }
-            }, vkey, trustedCheckpoint);
+            }, vkey, trustedCheckpoint, decodeEntries);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
@@ -649,8 +654,13 @@ public final class Ledger implements AutoCloseable {
 
     /** The same, over HTTP: {@code prefix} is the log's URL prefix ({@code .../ledger/}). */
     public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint) {
+        return verify(prefix, vkey, trustedCheckpoint, false);
+    }
+
+    /** The same, over HTTP, optionally decoding every entry as an {@link AuditEntry}. */
+    public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint, boolean decodeEntries) {
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint);
+            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint, decodeEntries);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }

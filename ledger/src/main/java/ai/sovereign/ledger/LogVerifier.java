@@ -11,7 +11,8 @@ import java.util.List;
  * <ol>
  *   <li>the checkpoint carries a valid signature by the log's key, and its origin is the key's name;</li>
  *   <li>every entry bundle up to the checkpoint's size exists and frames exactly its entries
- *       (u16 length prefixes, nothing left over);</li>
+ *       (u16 length prefixes, nothing left over), and, when asked, every entry decodes as a
+ *       canonical {@link AuditEntry};</li>
  *   <li>every hash tile, full and partial, equals the tile recomputed from those entries, level by
  *       level, and the root recomputed from the entries equals the checkpoint's root;</li>
  *   <li>with a trusted earlier checkpoint: it verifies with the same key, is not larger (no
@@ -34,6 +35,10 @@ final class LogVerifier {
     private static final int LEVELS = 8;
 
     static Verification<Checkpoint> verify(Fetch fetch, String vkey, String trusted) throws IOException {
+        return verify(fetch, vkey, trusted, false);
+    }
+
+    static Verification<Checkpoint> verify(Fetch fetch, String vkey, String trusted, boolean decodeEntries) throws IOException {
         byte[] note = fetch.get("checkpoint");
         if (note == null) {
             return Verification.failed("the log has no checkpoint");
@@ -57,7 +62,7 @@ final class LogVerifier {
         if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
             return opened;
         }
-        Tree tree = new Tree(fetch);
+        Tree tree = new Tree(fetch, decodeEntries);
         for (TilePath bundle : TilePath.entryBundles(cp.size())) {
             String bad = tree.addBundle(bundle);
             if (bad != null) {
@@ -111,12 +116,14 @@ final class LogVerifier {
     /** Recomputes tiles level by level from the entries and compares each with the published one. */
     private static final class Tree {
         final Fetch fetch;
+        final boolean decodeEntries;
         final byte[][] level = new byte[LEVELS][TilePath.WIDTH * Hash.SIZE];
         final int[] count = new int[LEVELS];
         final long[] tile = new long[LEVELS];
 
-        Tree(Fetch fetch) {
+        Tree(Fetch fetch, boolean decodeEntries) {
             this.fetch = fetch;
+            this.decodeEntries = decodeEntries;
         }
 
         String addBundle(TilePath bundle) throws IOException {
@@ -133,6 +140,12 @@ final class LogVerifier {
                 int len = b.getShort() & 0xffff;
                 if (b.remaining() < len) {
                     return bundle.path() + ": entry " + index + " (" + len + " bytes) runs past the end of the bundle";
+                }
+                if (decodeEntries) {
+                    String why = AuditEntry.decode(Arrays.copyOfRange(data, b.position(), b.position() + len)).reason();
+                    if (why != null) {
+                        return bundle.path() + ": entry " + index + " is not a valid audit entry: " + why;
+                    }
                 }
                 String bad = push(0, Merkle.leafHash(data, b.position(), len));
                 if (bad != null) {

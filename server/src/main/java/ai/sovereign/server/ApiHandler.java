@@ -12,18 +12,24 @@ import org.eclipse.jetty.util.Callback;
 /**
  * Routes HTTP requests. Every response carries {@code x-request-id}; every refusal is an OpenAI
  * error object; an unexpected fault is a 500 naming the request id and nothing of the request.
+ * An inference request refused before the pipeline recorded its decision is put on the ledger as
+ * a refusal (status and error code, no content); see {@link LedgerRecorder}.
  */
 final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final ModelRegistry models;
     private final InferencePipeline pipeline;
     private final Metrics metrics;
+    private final LedgerRecorder recorder;
+    private final LedgerApi ledgerApi;
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder) {
         this.models = models;
         this.pipeline = pipeline;
         this.metrics = metrics;
+        this.recorder = recorder;
+        this.ledgerApi = new LedgerApi(recorder.ledger());
     }
 
     void ready(boolean value) {
@@ -77,7 +83,11 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 }
                 default -> {
                     route = path.startsWith("/v1/models/") ? "/v1/models/{id}" : "other";
-                    if (path.startsWith("/v1/models/") && method.equals("GET")) {
+                    if (path.startsWith(LedgerApi.PREFIX)) {
+                        route = LedgerApi.route(path);
+                        requireMethod(ex, "GET");
+                        ledgerApi.serve(ex, path);
+                    } else if (path.startsWith("/v1/models/") && method.equals("GET")) {
                         ex.json(200, model(path.substring("/v1/models/".length())));
                     } else {
                         throw ApiException.notFound("no route for " + method + " " + CompletionRequest.clip(path));
@@ -87,6 +97,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             status = response.getStatus();
         } catch (ApiException e) {
             status = e.status;
+            recordRefusal(ex, route, status, e.code);
             respond(ex, e);
         } catch (IOException e) {
             status = 499; // the client went away; nothing to answer
@@ -96,6 +107,8 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         } catch (RuntimeException e) {
             Log.error("request " + ex.requestId + " on " + route + " failed: " + e.getClass().getName()
                     + (System.getenv("SOVEREIGN_DEBUG") != null ? ": " + e.getMessage() : ""));
+            status = 500;
+            recordRefusal(ex, route, status, "internal_error");
             respond(ex, new ApiException(500, "server_error", "internal_error", null,
                     "internal error; request id " + ex.requestId, null));
         } finally {
@@ -103,6 +116,15 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             metrics.request(route, status);
         }
     }
+
+    /** An inference request that ended before its decision entry: recorded as a refusal (no-op once decided). */
+    private void recordRefusal(Exchange ex, String route, int status, String code) {
+        if (INFERENCE_ROUTES.contains(route) && ex.method().equals("POST")) {
+            recorder.refused(ex, route, status, code);
+        }
+    }
+
+    private static final java.util.Set<String> INFERENCE_ROUTES = java.util.Set.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings");
 
     private static void respond(Exchange ex, ApiException e) {
         if (ex.response.isCommitted()) {

@@ -19,6 +19,10 @@ final class Exchange {
     final Callback callback;
     final String requestId;
     private OutputStream stream;
+    /** The request body once read (kept for its keyed hash on the ledger, never logged). */
+    private byte[] body;
+    /** The index of this request's decision entry on the ledger, once written. */
+    private long ledgerIndex = -1;
 
     Exchange(Request request, Response response, Callback callback, String requestId) {
         this.request = request;
@@ -55,8 +59,30 @@ final class Exchange {
             if (bytes.length > limit) {
                 throw ApiException.tooLarge(-1, limit);
             }
+            body = bytes;
             return bytes;
         }
+    }
+
+    /** The body read by {@link #body(int)}, or null when it was not read (or was refused as too large). */
+    byte[] bodyRead() {
+        return body;
+    }
+
+    long ledgerIndex() {
+        return ledgerIndex;
+    }
+
+    void ledgerIndex(long index) {
+        ledgerIndex = index;
+    }
+
+    void bytes(int status, String contentType, String cacheControl, byte[] bytes) {
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
     }
 
     void json(int status, JsonNode body) {

@@ -25,9 +25,14 @@ import java.util.concurrent.TimeUnit;
  *   authenticate (key -> tenant)                  tenant: "default" until tenants exist
  *   route (model -> the node that serves it)      the local engine; remote nodes come with routing
  *   prompt (chat template, tokenizer, limits)     tokens()
- *   generate (continuous batching), stream back   generate()
+ *   record the decision (durable ledger entry)    record()  -> x-sovereign-ledger-index
+ *   generate (continuous batching), stream back   submit(), Response
  *   meter                                         metrics.recordGeneration()
+ *   record the outcome (second ledger entry)      recordOutcome()
  * </pre>
+ * The decision entry is fsynced before generation starts, so before the first response byte
+ * (guarantee 3); the outcome is queued however the request ends (success, error, timeout, cancel,
+ * client gone).
  * Every served generation is labelled as AI output with its provenance (Korea's AI Basic Act,
  * Art. 31): {@code x-ai-generated}, the model's weight hash, the node and its jurisdiction, in
  * headers and in a {@code sovereign} object that OpenAI clients ignore.
@@ -38,13 +43,16 @@ final class InferencePipeline {
     private final ServerConfig.Local local;
     private final Metrics metrics;
     private final Embeddings embeddings;
+    private final LedgerRecorder ledger;
 
-    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings) {
+    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings,
+                      LedgerRecorder ledger) {
         this.models = models;
         this.limits = limits;
         this.local = local;
         this.metrics = metrics;
         this.embeddings = embeddings;
+        this.ledger = ledger;
     }
 
     /** {@code POST /v1/embeddings} on the embedded model. */
@@ -70,7 +78,17 @@ final class InferencePipeline {
         if (!format.equals("float") && !format.equals("base64")) {
             throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
         }
-        Embeddings.Result result = embeddings.embed(inputs);
+        long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, null);
+        ex.header("x-sovereign-ledger-index", Long.toString(decision));
+        long start = System.nanoTime();
+        Embeddings.Result result;
+        try {
+            result = embeddings.embed(inputs);
+        } catch (RuntimeException e) {
+            ledger.finish(ex, decision, new LedgerRecorder.Ending(500, List.of("error"), 0, 0, start, System.nanoTime(), 0, null));
+            throw e;
+        }
+        ledger.finish(ex, decision, new LedgerRecorder.Ending(200, List.of(), result.tokens(), 0, start, System.nanoTime(), 0, null));
         ObjectNode response = Json.object().put("object", "list");
         ArrayNode data = response.putArray("data");
         for (int i = 0; i < result.vectors().size(); i++) {
@@ -133,9 +151,40 @@ final class InferencePipeline {
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
         TokenConstraint.Factory constraint = constraint(request);
+        long decision = record(ex, chat ? "/v1/chat/completions" : "/v1/completions", model.name(), model.sha256());
+        provenance(ex, model, decision);
         long start = System.nanoTime();
         List<Choice> choices = new ArrayList<>();
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        int status = 500;
+        try {
+            submit(model, request, prompt, maxTokens, constraint, choices, events, start);
+            ex.request.addFailureListener(failure -> choices.forEach(c -> c.ticket.cancel()));
+            Response response = new Response(ex, request, model, choices, prompt.length, start, decision);
+            if (request.stream()) {
+                response.stream(events, limits.requestTimeoutSeconds());
+            } else {
+                response.whole(events, limits.requestTimeoutSeconds());
+            }
+            status = 200;
+        } catch (ApiException e) {
+            status = e.status;
+            throw e;
+        } catch (IOException e) {
+            status = 499; // the client went away
+            throw e;
+        } finally {
+            choices.forEach(c -> c.ticket.cancel());
+            metrics.recordGeneration(model.name(), prompt.length * request.n(), choices.stream().mapToInt(c -> c.tokens).sum(),
+                    (System.nanoTime() - start) / 1e9, !choices.isEmpty() && choices.getFirst().firstTokenNanos > 0
+                            ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
+            recordOutcome(ex, decision, status, choices, prompt.length, start);
+        }
+    }
+
+    /** Starts the request's n generations; refuses with 429 (cancelling what started) when the model's queue is full. */
+    private void submit(ModelRegistry.Entry model, CompletionRequest request, int[] prompt, int maxTokens, TokenConstraint.Factory constraint,
+                        List<Choice> choices, LinkedBlockingQueue<Event> events, long start) {
         try {
             for (int i = 0; i < request.n(); i++) {
                 Choice choice = new Choice(i);
@@ -150,20 +199,53 @@ final class InferencePipeline {
             metrics.rejected(model.name());
             throw ApiException.overloaded("model " + model.name() + " is at capacity (" + e.queued() + " requests waiting); retry after 1 s", 1);
         }
-        ex.request.addFailureListener(failure -> choices.forEach(c -> c.ticket.cancel()));
-        provenance(ex, model);
-        Response response = new Response(ex, request, model, choices, prompt.length, start);
-        try {
-            if (request.stream()) {
-                response.stream(events, limits.requestTimeoutSeconds());
-            } else {
-                response.whole(events, limits.requestTimeoutSeconds());
+    }
+
+    /** The decision entry: durable on return (the request is refused with 503 if the ledger cannot write). */
+    private long record(Exchange ex, String endpoint, String model, String modelSha256) {
+        long t0 = System.nanoTime();
+        long index = ledger.decide(ex, endpoint, model, modelSha256);
+        metrics.ledgerAppend((System.nanoTime() - t0) / 1e9);
+        return index;
+    }
+
+    /**
+     * The outcome entry, queued once the generations have ended: each choice's finish reason and
+     * generated text (for the keyed hash) come from its result, awaited briefly after the cancel
+     * above (a cancelled generation ends before its next token).
+     */
+    private void recordOutcome(Exchange ex, long decision, int status, List<Choice> choices, int promptTokens, long start) {
+        List<String> reasons = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        long firstToken = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        for (Choice c : choices) {
+            GenerationResult r = null;
+            String reason;
+            try {
+                r = c.ticket.result().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                reason = switch (r.finishReason()) {
+                    case STOP -> "stop";
+                    case LENGTH -> "length";
+                    case CANCELLED -> "cancelled";
+                };
+            } catch (java.util.concurrent.ExecutionException e) {
+                reason = "error";
+            } catch (java.util.concurrent.TimeoutException e) {
+                reason = "incomplete";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reason = "incomplete";
             }
-        } finally {
-            choices.forEach(c -> c.ticket.cancel());
-            metrics.recordGeneration(model.name(), prompt.length * request.n(), choices.stream().mapToInt(c -> c.tokens).sum(),
-                    (System.nanoTime() - start) / 1e9, choices.getFirst().firstTokenNanos > 0 ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
+            reasons.add(reason);
+            texts.add(r == null ? "" : r.text());
+            if (c.firstTokenNanos > 0 && (firstToken == 0 || c.firstTokenNanos < firstToken)) {
+                firstToken = c.firstTokenNanos;
+            }
         }
+        long completion = choices.stream().mapToLong(c -> c.tokens).sum();
+        ledger.finish(ex, decision, new LedgerRecorder.Ending(status, reasons, promptTokens, completion, start, System.nanoTime(),
+                firstToken, choices.isEmpty() ? null : texts));
     }
 
     private ModelRegistry.Entry route(String name) {
@@ -253,7 +335,8 @@ final class InferencePipeline {
         }
     }
 
-    private void provenance(Exchange ex, ModelRegistry.Entry model) {
+    private void provenance(Exchange ex, ModelRegistry.Entry model, long ledgerIndex) {
+        ex.header("x-sovereign-ledger-index", Long.toString(ledgerIndex));
         ex.header("x-ai-generated", "true");
         ex.header("x-sovereign-node", "local");
         ex.header("x-sovereign-jurisdiction", local.jurisdictionOrDefault());
@@ -297,10 +380,13 @@ final class InferencePipeline {
         private final List<Choice> choices;
         private final int promptTokens;
         private final String id;
+        private final long ledgerIndex;
         private final long created = System.currentTimeMillis() / 1000;
 
-        Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, List<Choice> choices, int promptTokens, long start) {
+        Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, List<Choice> choices, int promptTokens, long start,
+                 long ledgerIndex) {
             this.ex = ex;
+            this.ledgerIndex = ledgerIndex;
             this.request = request;
             this.model = model;
             this.choices = choices;
@@ -512,7 +598,8 @@ final class InferencePipeline {
                     .put("model", model.name())
                     .put("model_sha256", model.sha256())
                     .put("node", "local")
-                    .put("jurisdiction", local.jurisdictionOrDefault());
+                    .put("jurisdiction", local.jurisdictionOrDefault())
+                    .put("ledger_index", ledgerIndex);
         }
 
         private JsonNode logprobs(List<GeneratedToken> tokens) {

@@ -33,8 +33,8 @@ final class LedgerCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Check the checkpoint's signature, recompute every tile and the root from the entries, "
-                    + "and check consistency with a trusted earlier checkpoint. Prints origin, size and root on success.")
+            description = "Check the checkpoint's signature, decode every entry (ledger/ENTRY-FORMAT.md), recompute every tile "
+                    + "and the root from the entries, and check consistency with a trusted earlier checkpoint. Prints origin, size and root on success.")
     static final class Verify implements Callable<Integer> {
         @ArgGroup(exclusive = true, multiplicity = "1")
         Source source;
@@ -53,8 +53,8 @@ final class LedgerCommand implements Runnable {
                 System.err.println("sovereign ledger verify: no --vkey given; using the key the log publishes (checks integrity, not identity)");
             }
             Verification<Checkpoint> v = source.dir != null
-                    ? Ledger.verify(source.dir, vkey, trustedNote)
-                    : Ledger.verify(source.url, vkey, trustedNote);
+                    ? Ledger.verify(source.dir, vkey, trustedNote, true)
+                    : Ledger.verify(source.url, vkey, trustedNote, true);
             Checkpoint cp = v.orThrow();
             System.out.println("ok: " + cp.origin() + " size " + cp.size() + " root " + cp.root().base64());
             return 0;

@@ -30,6 +30,9 @@ final class Metrics {
             .help("Requests refused because a model's queue was full").labelNames("model").register(registry);
     private final Counter embeddingInputs = Counter.builder().name("sovereign_embedding_inputs_total")
             .help("Texts embedded").labelNames("model").register(registry);
+    private final Histogram ledgerAppend = Histogram.builder().name("sovereign_ledger_append_seconds")
+            .help("Time to make a request's decision entry durable (fsync, group commit)")
+            .classicUpperBounds(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1).register(registry);
     private final Counter disconnects = Counter.builder().name("sovereign_client_disconnects_total")
             .help("Streams whose client went away; their generations were cancelled").labelNames("model").register(registry);
 
@@ -71,6 +74,10 @@ final class Metrics {
         if (!Double.isNaN(firstTokenSeconds)) {
             firstToken.labelValues(model).observe(firstTokenSeconds);
         }
+    }
+
+    void ledgerAppend(double seconds) {
+        ledgerAppend.observe(seconds);
     }
 
     void recordEmbedding(String model, int inputs, int tokenCount) {

@@ -29,6 +29,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME=PATH.gguf", description = "register a local model (repeatable)")
     List<String> models = List.of();
 
+    /** Where the config came from, for the ledger's config.loaded entry. */
+    private String configSource = "defaults";
+
     @Override
     public Integer call() throws Exception {
         ServerConfig cfg = loadConfig();
@@ -53,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "tenants are not configurable yet, so serve on 127.0.0.1 (the default)");
         }
         Log.warn("no tenants configured: callers are tenant 'default'; listening on loopback only");
-        SovereignServer server = new SovereignServer(cfg);
+        SovereignServer server = new SovereignServer(cfg, configSource);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             Log.info("shutting down: finishing in-flight requests");
             server.close();
@@ -72,10 +75,15 @@ final class ServeCommand implements Callable<Integer> {
             if (!Files.isRegularFile(config)) {
                 throw new IllegalArgumentException("config file not found: " + config);
             }
+            configSource = config.toString();
             return ServerConfig.load(config);
         }
         Path local = Path.of("sovereign.yaml");
-        return Files.isRegularFile(local) ? ServerConfig.load(local) : ServerConfig.DEFAULTS;
+        if (Files.isRegularFile(local)) {
+            configSource = local.toString();
+            return ServerConfig.load(local);
+        }
+        return ServerConfig.DEFAULTS;
     }
 
     private static boolean isLoopback(String host) {

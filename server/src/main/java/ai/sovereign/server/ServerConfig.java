@@ -19,6 +19,7 @@ import java.util.Map;
 record ServerConfig(
         Server server,
         Store store,
+        LedgerConfig ledger,
         Local local,
         Limits limits,
         List<ModelEntry> models) {
@@ -41,6 +42,27 @@ record ServerConfig(
         }
     }
 
+    /**
+     * The transparency ledger: its directory, its signing key (created 0600 on first start; the
+     * keyed-hash secret sits beside it as {@code <key>.hmac}) and its origin (the checkpoint's
+     * first line, which names the log). Defaults live under the store's data directory.
+     */
+    record LedgerConfig(String dir, String key, String origin) {
+        static final String DEFAULT_ORIGIN = "sovereign.local/ledger";
+
+        Path dirOrDefault(Store store) {
+            return dir == null ? store.dataDirectory().resolve("ledger") : Path.of(dir);
+        }
+
+        Path keyOrDefault(Store store) {
+            return key == null ? store.dataDirectory().resolve("ledger.key") : Path.of(key);
+        }
+
+        String originOrDefault() {
+            return origin == null ? DEFAULT_ORIGIN : origin;
+        }
+    }
+
     /** The in-process engine as a node. */
     record Local(String jurisdiction, String site, String tier, Double powerWatts,
                  Integer threads, Integer contextLength, Integer maxSequences, Integer maxQueued) {
@@ -51,6 +73,14 @@ record ServerConfig(
         String siteOrDefault() {
             return site == null ? "local" : site;
         }
+
+        String tierOrDefault() {
+            return tier == null ? "high" : tier;
+        }
+
+        double powerWattsOrDefault() {
+            return powerWatts == null ? 350 : powerWatts;
+        }
     }
 
     /** A registered model: a local GGUF file ({@code path}) or a model served by remote nodes ({@code remote: true}). */
@@ -60,7 +90,7 @@ record ServerConfig(
         }
     }
 
-    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, List.of());
+    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, List.of());
 
     Server serverOrDefault() {
         return server == null ? new Server(null, null) : server;
@@ -68,6 +98,10 @@ record ServerConfig(
 
     Store storeOrDefault() {
         return store == null ? new Store(null) : store;
+    }
+
+    LedgerConfig ledgerOrDefault() {
+        return ledger == null ? new LedgerConfig(null, null, null) : ledger;
     }
 
     Local localOrDefault() {
@@ -107,16 +141,16 @@ record ServerConfig(
             }
         }
         extra.forEach((name, path) -> merged.add(new ModelEntry(name, path.toString(), null, null, null, null)));
-        return new ServerConfig(server, store, local, limits, merged);
+        return new ServerConfig(server, store, ledger, local, limits, merged);
     }
 
     ServerConfig withPort(int port) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(port, s.host()), store, local, limits, models);
+        return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models);
     }
 
     ServerConfig withHost(String host) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(s.port(), host), store, local, limits, models);
+        return new ServerConfig(new Server(s.port(), host), store, ledger, local, limits, models);
     }
 }

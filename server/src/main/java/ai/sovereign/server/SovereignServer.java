@@ -1,6 +1,12 @@
 package ai.sovereign.server;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -20,14 +26,21 @@ final class SovereignServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ModelRegistry models;
     private final ApiHandler handler;
+    private final LedgerRecorder ledger;
 
-    SovereignServer(ServerConfig config) {
+    SovereignServer(ServerConfig config, String configSource) {
+        this.ledger = LedgerRecorder.open(config);
+        ledger.admin("config.loaded", configSource, Map.of(
+                "effective_config_sha256", sha256(config.toString()),
+                "models", Integer.toString(config.modelsOrEmpty().size()),
+                "origin", ledger.ledger().origin()));
         ModelHashes hashes = new ModelHashes(config.storeOrDefault().dataDirectory());
         this.models = ModelRegistry.load(config, hashes);
+        recordRegistrations();
         Metrics metrics = new Metrics(models);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings);
-        this.handler = new ApiHandler(models, pipeline, metrics);
+        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger);
+        this.handler = new ApiHandler(models, pipeline, metrics, ledger);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
         QueuedThreadPool threads = new QueuedThreadPool(MAX_IO_THREADS, 4);
@@ -42,6 +55,30 @@ final class SovereignServer implements AutoCloseable {
         connector.setIdleTimeout(300_000);
         jetty.addConnector(connector);
         jetty.setHandler(handler);
+    }
+
+    /** One admin entry per registered model (and the embedded embedding model): what may be served, on which weights. */
+    private void recordRegistrations() {
+        for (ModelRegistry.Entry m : models.all()) {
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("kind", m.kind());
+            attrs.put("sha256", m.sha256() == null ? "" : m.sha256());
+            attrs.put("pinned", Boolean.toString(m.pinned()));
+            attrs.put("status", m.available() ? "available" : "unavailable");
+            if (!m.available()) {
+                attrs.put("reason", m.unavailableReason());
+            }
+            ledger.admin("model.registered", m.name(), attrs);
+        }
+        ledger.admin("model.registered", Embeddings.MODEL_ID, Map.of("kind", "embedding", "status", "available", "embedded", "true"));
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     void start() throws Exception {
@@ -84,5 +121,6 @@ final class SovereignServer implements AutoCloseable {
             Log.warn("stopping the HTTP server: " + e.getMessage());
         }
         models.close();
+        ledger.close(); // after every in-flight request queued its outcome: commits them, publishes a final checkpoint
     }
 }

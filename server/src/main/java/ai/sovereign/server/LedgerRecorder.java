@@ -1,0 +1,170 @@
+package ai.sovereign.server;
+
+import ai.sovereign.ledger.AuditEntry;
+import ai.sovereign.ledger.AuditEntry.Attempt;
+import ai.sovereign.ledger.AuditEntry.Attribute;
+import ai.sovereign.ledger.AuditEntry.Decision;
+import ai.sovereign.ledger.AuditEntry.Outcome;
+import ai.sovereign.ledger.AuditKey;
+import ai.sovereign.ledger.Hash;
+import ai.sovereign.ledger.Ledger;
+import ai.sovereign.ledger.LedgerException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Puts the factory's requests and admin actions on the transparency ledger (PRODUCT.md guarantee 3).
+ *
+ * <h2>Design</h2>
+ * <ul>
+ *   <li><b>Decision: durable, synchronous.</b> {@link #decide} blocks until the entry is fsynced
+ *       (group commit, so concurrent requests share one fsync) and returns its index, which the
+ *       pipeline sends back in {@code x-sovereign-ledger-index}. If the ledger cannot write, the
+ *       request fails with 503 {@code ledger_unavailable} and is not served: an unrecorded
+ *       generation is worse than a refused one.</li>
+ *   <li><b>Outcome: asynchronous.</b> {@link #finish} queues the outcome entry and returns; the
+ *       group committer makes it durable shortly after. Shutdown waits for queued appends
+ *       ({@link #close}), so a graceful stop loses none; a SIGKILL can lose the outcome of requests
+ *       that just ended, never an acknowledged decision.</li>
+ *   <li><b>Refusals</b> (an inference request refused before its decision: bad JSON, unknown
+ *       model, context too long, overload ...) get a decision and an outcome too, both
+ *       asynchronous (a refusal is not a served request, so its response does not wait for the
+ *       disk). They hold only what cannot carry content: the endpoint, the keyed hash of the body,
+ *       the status and the error code; never the model name the caller typed.</li>
+ *   <li><b>No content.</b> Bodies and generated texts enter entries only as HMAC-SHA-256 under the
+ *       server secret ({@link AuditKey}); see {@code ledger/ENTRY-FORMAT.md}.</li>
+ * </ul>
+ * Routing is the local node only for now: candidates {@code [local]}, no eliminations, the attempt
+ * {@code local: selected}; tenant {@code default}, no key id, no PII counts until those stages exist.
+ */
+final class LedgerRecorder implements AutoCloseable {
+    static final String NODE = "local";
+    static final String TENANT = "default";
+
+    private final Ledger ledger;
+    private final AuditKey hmac;
+    private final ServerConfig.Local local;
+    private final AtomicInteger pending = new AtomicInteger();
+
+    private LedgerRecorder(Ledger ledger, AuditKey hmac, ServerConfig.Local local) {
+        this.ledger = ledger;
+        this.hmac = hmac;
+        this.local = local;
+    }
+
+    /** Opens (or creates) the ledger the config names, and prints its verifier key on stderr. */
+    static LedgerRecorder open(ServerConfig config) {
+        ServerConfig.LedgerConfig c = config.ledgerOrDefault();
+        Path dir = c.dirOrDefault(config.storeOrDefault());
+        Path key = c.keyOrDefault(config.storeOrDefault());
+        Ledger ledger = Ledger.open(dir, key, c.originOrDefault());
+        AuditKey hmac;
+        try {
+            hmac = AuditKey.openOrCreate(key.resolveSibling(key.getFileName() + ".hmac"));
+        } catch (RuntimeException e) {
+            ledger.close();
+            throw e;
+        }
+        Log.info("ledger: " + dir + " (" + ledger.size() + " entries" + (ledger.repairedBytes() > 0
+                ? ", cut a torn tail of " + ledger.repairedBytes() + " bytes" : "") + "); verifier key " + ledger.verifierKey());
+        return new LedgerRecorder(ledger, hmac, config.localOrDefault());
+    }
+
+    Ledger ledger() {
+        return ledger;
+    }
+
+    /**
+     * Writes the decision to serve {@code ex} with {@code model} (its weight hash may be null) and
+     * returns its index once it is durable.
+     */
+    long decide(Exchange ex, String endpoint, String model, String modelSha256) {
+        Decision d = decision(ex, endpoint, model, modelSha256, List.of(new Attempt(NODE, "selected")));
+        try {
+            long index = ledger.append(d.encode());
+            ex.ledgerIndex(index);
+            return index;
+        } catch (LedgerException e) {
+            Log.error("ledger: cannot record request " + ex.requestId + ": " + e.getMessage());
+            throw ApiException.unavailable("ledger_unavailable",
+                    "the transparency ledger cannot record this request, so it was not served; request id " + ex.requestId);
+        }
+    }
+
+    /** How a served request ended, as the pipeline saw it. {@code firstTokenNanos} is 0 when no token came. */
+    record Ending(int status, List<String> finishReasons, long promptTokens, long completionTokens,
+                  long startNanos, long endNanos, long firstTokenNanos, List<String> texts) {}
+
+    /** Queues the outcome of the request whose decision is at {@code decisionIndex}. */
+    void finish(Exchange ex, long decisionIndex, Ending e) {
+        long nanos = Math.max(0, e.endNanos() - e.startNanos());
+        long energyMillijoules = Math.round(local.powerWattsOrDefault() * nanos / 1e6);
+        Outcome o = new Outcome(System.currentTimeMillis(), ex.requestId, decisionIndex, e.status(), e.finishReasons(),
+                e.promptTokens(), e.completionTokens(), nanos / 1_000_000,
+                e.firstTokenNanos() > 0 ? Math.max(0, e.firstTokenNanos() - e.startNanos()) / 1_000_000 : -1,
+                energyMillijoules, e.texts() == null ? null : hmac.hashTexts(e.texts()));
+        track(ledger.appendAsync(o.encode()), ex.requestId);
+    }
+
+    /** Records an inference request refused before its decision (see the class comment). */
+    void refused(Exchange ex, String endpoint, int status, String code) {
+        if (ex.ledgerIndex() >= 0) {
+            return; // decided: the pipeline writes the outcome
+        }
+        Decision d = decision(ex, endpoint, "", null, List.of());
+        long now = System.currentTimeMillis();
+        pending.incrementAndGet();
+        CompletableFuture<Long> both = ledger.appendAsync(d.encode())
+                .thenCompose(index -> ledger.appendAsync(new Outcome(now, ex.requestId, index, status,
+                        List.of(code == null ? "refused" : code), 0, 0, 0, -1, 0, null).encode()));
+        both.whenComplete((i, t) -> {
+            pending.decrementAndGet();
+            if (t != null) {
+                Log.error("ledger: cannot record the refusal of request " + ex.requestId + ": " + t.getMessage());
+            }
+        });
+    }
+
+    /** Writes an admin event durably (at start: config, model registrations). */
+    void admin(String action, String subject, Map<String, String> attributes) {
+        List<Attribute> attrs = new ArrayList<>();
+        new java.util.TreeMap<>(attributes).forEach((k, v) -> attrs.add(new Attribute(k, v)));
+        ledger.append(new AuditEntry.AdminEvent(System.currentTimeMillis(), action, subject, attrs).encode());
+    }
+
+    private Decision decision(Exchange ex, String endpoint, String model, String modelSha256, List<Attempt> attempts) {
+        byte[] body = ex.bodyRead();
+        return new Decision(System.currentTimeMillis(), ex.requestId, TENANT, "", endpoint, model,
+                modelSha256 == null ? null : Hash.ofHex(modelSha256), NODE, local.jurisdictionOrDefault(), local.tierOrDefault(),
+                List.of(), List.of(NODE), List.of(), attempts, body == null ? null : hmac.hash(body));
+    }
+
+    private void track(CompletableFuture<Long> append, String requestId) {
+        pending.incrementAndGet();
+        append.whenComplete((i, t) -> {
+            pending.decrementAndGet();
+            if (t != null) {
+                Log.error("ledger: cannot record the outcome of request " + requestId + ": " + t.getMessage());
+            }
+        });
+    }
+
+    /** Waits (up to 10 s) for queued outcomes, then closes the ledger, which commits and publishes a final checkpoint. */
+    @Override
+    public void close() {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (pending.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        ledger.close();
+    }
+}
