@@ -49,12 +49,14 @@ class ModelGoldenTest {
     }
 
     /**
-     * llama-2-tiny-random's golden is 28 tokens of gibberish followed by 36 "#" tokens (id 29937).
-     * Its logits are nearly flat (all within ±0.25), and at step 28 ours put "#" at -0.0039 against a
-     * best of 0.215: a run of one token chosen 36 times over from such flat logits is not a near-tie
-     * but llama-cli's sampling chain meeting non-finite values (consistent with its F16 KV cache being
-     * padded at position 32). So: the first 28 tokens must match exactly, and the golden's tail must
-     * be exactly that run, so a change of either file is noticed.
+     * llama-2-tiny-random's golden file is 28 tokens of gibberish and then 36 "#" tokens (id 29937)
+     * that its logits cannot explain (all within ±0.25; at step 28 "#" scores -0.0039 against a best
+     * of 0.215). A current llama.cpp (commit de3ff81, 2026-09-28, built from the source bundled with
+     * node-llama-cpp 3.22.1; {@code llama-completion -p "Once upon a time" -n 64 --temp 0 -t 1}) gives
+     * the golden's first 28 tokens and then {@link #TINY_RANDOM_TAIL_LLAMA_CPP_DE3FF81}, exactly our
+     * output: the old golden's tail is an artefact of the older llama.cpp it came from. So: the first
+     * 28 tokens must equal the golden, the golden's tail must still be that run of "#", and the whole
+     * continuation must equal what current llama.cpp prints.
      */
     private static void assertDegenerateTailAfterMatchingPrefix(String expected, int[] tokens, Tokenizer tokenizer) {
         int tail = expected.length();
@@ -62,12 +64,20 @@ class ModelGoldenTest {
             tail--;
         }
         assertEquals(36, expected.length() - tail, "the golden ends in 36 '#'");
-        java.io.ByteArrayOutputStream first28 = new java.io.ByteArrayOutputStream();
-        for (int i = 0; i < 28; i++) {
-            first28.writeBytes(tokenizer.tokenBytes(tokens[i]));
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < tokens.length; i++) {
+            all.writeBytes(tokenizer.tokenBytes(tokens[i]));
+            if (i == 27) {
+                assertEquals(expected.substring(0, tail), " " + PROMPT + all.toString(StandardCharsets.UTF_8), "first 28 tokens");
+            }
         }
-        assertEquals(expected.substring(0, tail), " " + PROMPT + first28.toString(StandardCharsets.UTF_8), "first 28 tokens");
+        assertEquals(expected.substring(0, tail) + TINY_RANDOM_TAIL_LLAMA_CPP_DE3FF81, " " + PROMPT + all.toString(StandardCharsets.UTF_8),
+                "all 64 tokens, as llama.cpp de3ff81 prints them");
     }
+
+    /** Tokens 29..64 of llama-2-tiny-random's greedy continuation, as llama.cpp de3ff81 prints them. */
+    private static final String TINY_RANDOM_TAIL_LLAMA_CPP_DE3FF81 =
+            "leb Ele Werk zesificate successo status heutigenโgele HarttekupsologЕfahrtникиizaçãountaException inwonersleb Ele Werk zesificate successo statusluaanel Walesanel Walesanel Walesanel";
 
     static Stream<Arguments> syntheticModels() throws Exception {
         Path dir = Fixtures.shared("models/synthetic");
