@@ -30,7 +30,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final Condition workArrived = lock.newCondition();
     private final ArrayDeque<Sequence> queue = new ArrayDeque<>();
     private final List<Sequence> active = new ArrayList<>();
-    private final ArrayDeque<Transformer.KvCache> freeCaches = new ArrayDeque<>();
+    private final ArrayDeque<FreeCache> freeCaches = new ArrayDeque<>();
     private final Transformer.Scratch scratch;
     private final Transformer.KvCache[] batchCaches;
     private final int[] batchTokens;
@@ -41,6 +41,7 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean closed;
     private volatile long steps;
     private volatile long tokensGenerated;
+    private volatile long promptTokensReused;
 
     /** A queued or running generation. */
     public interface Ticket {
@@ -184,7 +185,7 @@ public final class BatchScheduler implements AutoCloseable {
                     s.future.complete(s.generation.result());
                     continue;
                 }
-                s.cache = freeCaches.isEmpty() ? new Transformer.KvCache(model.config(), model.contextLength()) : freeCaches.pop();
+                assignCache(s);
                 s.logits = new float[model.config().vocabularySize()];
                 active.add(s);
             }
@@ -192,6 +193,52 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Gives {@code s} the free KV cache whose recorded tokens share the longest prefix with its
+     * prompt, and starts it after that prefix: a shared system prompt is read once, not per request.
+     * The reused keys and values were computed from the same tokens at the same positions, so the
+     * results are bit-identical to reading the prompt again. At least one prompt token is always
+     * fed, for fresh logits.
+     */
+    private void assignCache(Sequence s) {
+        FreeCache best = null;
+        int bestShared = 0;
+        for (FreeCache free : freeCaches) {
+            int shared = free.sharedPrefix(s.prompt);
+            if (best == null || shared > bestShared) {
+                best = free;
+                bestShared = shared;
+            }
+        }
+        if (best == null) {
+            s.cache = new Transformer.KvCache(model.config(), model.contextLength());
+            return;
+        }
+        freeCaches.remove(best);
+        s.cache = best.cache;
+        int reuse = Math.min(bestShared, s.prompt.length - 1);
+        s.promptRead = reuse;
+        s.position = reuse;
+        promptTokensReused += reuse;
+    }
+
+    /** A cache no sequence uses, with the tokens whose keys and values it holds at positions [0, tokens.length). */
+    private record FreeCache(Transformer.KvCache cache, int[] tokens) {
+        int sharedPrefix(int[] prompt) {
+            int n = Math.min(tokens.length, prompt.length);
+            int i = 0;
+            while (i < n && tokens[i] == prompt[i]) {
+                i++;
+            }
+            return i;
+        }
+    }
+
+    /** Prompt tokens not computed because a free cache already held them (prefix reuse). */
+    public long promptTokensReused() {
+        return promptTokensReused;
     }
 
     private void step() {
@@ -259,7 +306,7 @@ public final class BatchScheduler implements AutoCloseable {
                 if (s.done || s.cancelled) {
                     s.generation.cancel();
                     active.remove(i);
-                    freeCaches.push(s.cache);
+                    freeCaches.push(new FreeCache(s.cache, s.fedTokens()));
                     s.cache = null;
                     s.logits = null;
                     if (s.failure != null) {
@@ -329,6 +376,15 @@ public final class BatchScheduler implements AutoCloseable {
         @Override
         public void cancel() {
             cancelled = true;
+        }
+
+        /** The tokens whose keys and values the cache holds: the prompt read so far, then the generated tokens fed back. */
+        int[] fedTokens() {
+            int[] generated = generation.result().tokens();
+            int fromGeneration = Math.max(0, Math.min(position - promptRead, generated.length));
+            int[] fed = java.util.Arrays.copyOf(prompt, promptRead + fromGeneration);
+            System.arraycopy(generated, 0, fed, promptRead, fromGeneration);
+            return fed;
         }
 
         @Override

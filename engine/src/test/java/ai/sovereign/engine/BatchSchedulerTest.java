@@ -149,6 +149,30 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void aSharedPromptPrefixIsReadOnceAndResultsStayIdentical() throws Exception {
+        String system = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+        GenerationSettings settings = GenerationSettings.of(20, SamplingSettings.greedy());
+        try (BatchScheduler scheduler = new BatchScheduler(model, 2, 4, 16)) {
+            int[] first = prompt(system + " One day");
+            GenerationResult a = scheduler.submit(first, settings, null).result().get(30, TimeUnit.SECONDS);
+            assertEquals(0, scheduler.promptTokensReused());
+            int[] second = prompt(system + " Her mom");
+            GenerationResult b = scheduler.submit(second, settings, null).result().get(30, TimeUnit.SECONDS);
+            int shared = 0;
+            while (first[shared] == second[shared]) {
+                shared++;
+            }
+            assertEquals(shared, scheduler.promptTokensReused(), "the shared prefix came from the cache");
+            assertTrue(shared > 20);
+            GenerationResult again = scheduler.submit(first, settings, null).result().get(30, TimeUnit.SECONDS);
+            assertTrue(scheduler.promptTokensReused() > shared, "a repeated prompt is read from the cache too");
+            assertArrayEquals(Generator.generate(model.newSession(), model.tokenizer(), first, settings, null).tokens(), a.tokens());
+            assertArrayEquals(a.tokens(), again.tokens());
+            assertArrayEquals(Generator.generate(model.newSession(), model.tokenizer(), second, settings, null).tokens(), b.tokens());
+        }
+    }
+
+    @Test
     void promptThatFillsTheContextIsRefused() {
         try (BatchScheduler scheduler = new BatchScheduler(model, 1, 1, 8)) {
             int[] tooLong = new int[model.contextLength()];

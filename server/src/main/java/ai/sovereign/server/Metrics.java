@@ -55,6 +55,12 @@ final class Metrics {
                         cb.call(m.engine().tokensGenerated(), m.name());
                     }
                 })).register(registry);
+        CounterWithCallback.builder().name("sovereign_prompt_tokens_reused").help("Prompt tokens served from a cached shared prefix")
+                .labelNames("model").callback(cb -> models.all().forEach(m -> {
+                    if (m.engine() != null) {
+                        cb.call(m.engine().promptTokensReused(), m.name());
+                    }
+                })).register(registry);
         CounterWithCallback.builder().name("sovereign_engine_steps").help("Batched forward passes")
                 .labelNames("model").callback(cb -> models.all().forEach(m -> {
                     if (m.engine() != null) {
