@@ -28,20 +28,23 @@ final class PiiStage {
     private final PiiGuard guard;
     private final PiiPolicy policy;
     private final String tenant;
+    private final Metrics metrics;
 
-    PiiStage(PiiGuard guard, PiiPolicy policy, String tenant) {
+    PiiStage(PiiGuard guard, PiiPolicy policy, String tenant, Metrics metrics) {
+        this.metrics = metrics;
         this.guard = guard;
         this.policy = policy;
         this.tenant = tenant;
     }
 
     /** The stage for tenant {@code default}: the config's top-level {@code pii:} policy and the embedded key vault. */
-    static PiiStage open(ServerConfig config) {
+    static PiiStage open(ServerConfig config, Metrics metrics) {
         PiiPolicy policy = config.piiPolicy();
         Log.info("pii: tenant " + LedgerRecorder.TENANT + (config.pii() == null ? " uses the default policy" : " policy") + ": "
                 + policy.actions() + ", default " + policy.defaultAction().configName() + (policy.failOpen() ? ", fails OPEN" : ", fails closed")
                 + "; keys in " + config.piiKeyDirectory());
-        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(config.piiKeyDirectory())), policy, LedgerRecorder.TENANT);
+        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(config.piiKeyDirectory())), policy, LedgerRecorder.TENANT,
+                metrics);
     }
 
     /** A guarded generation request: what the model may see, and how to restore its answer. */
@@ -101,6 +104,12 @@ final class PiiStage {
         Map<String, Long> counts = new LinkedHashMap<>();
         result.counts().forEach((type, n) -> counts.put(type.name(), n.longValue()));
         sink.accept(counts);
+        if (metrics != null) {
+            result.counts().forEach((type, n) -> metrics.piiEntities(type.name(), policy.action(type).configName(), n));
+            if (result instanceof PiiGuard.Blocked b) {
+                metrics.piiRefused(b.fault() ? "fault" : "policy");
+            }
+        }
         return switch (result) {
             case PiiGuard.Guarded g -> {
                 if (g.unguarded()) {

@@ -40,7 +40,7 @@ final class SovereignServer implements AutoCloseable {
         Metrics metrics = new Metrics(models);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
-                PiiStage.open(config));
+                PiiStage.open(config, metrics));
         this.handler = new ApiHandler(models, pipeline, metrics, ledger);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.

@@ -75,6 +75,8 @@ class PiiGuardIT {
             }
             assertEquals(sum(before, "sovereign_tokens_total"), sum(after, "sovereign_tokens_total"));
             assertEquals(0.0, sum(after, "sovereign_running_sequences"));
+            assertEquals(4.0, sum(after, "sovereign_pii_refused_total"), "four refusals by policy");
+            assertTrue(after.contains("sovereign_pii_entities_total{action=\"block\",type=\"KR_RRN\"} 4.0"), after);
 
             List<AuditEntry> entries = entries(s, 3 + 2 + 8); // admin events, the served request, 4 refusals
             AuditEntry.Outcome o = entries.stream().filter(e -> e instanceof AuditEntry.Outcome x && x.requestId().equals(requestId))

@@ -24,7 +24,7 @@ class PiiStageTest {
     Path dir;
 
     private PiiStage stage(PiiPolicy policy) {
-        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), policy, "default");
+        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), policy, "default", null);
     }
 
     private static CompletionRequest chat(String json) {
