@@ -19,7 +19,8 @@ import java.util.Map;
  *   <li>Texts guarded: chat message {@code content} and assistant tool-call {@code arguments}; the completion
  *       {@code prompt}; embedding {@code input}s. (Tool definitions, stop sequences and the model name are not scanned.)</li>
  *   <li>Blocked: 400 {@code pii_blocked} with {@code sovereign.entities = [{type, message, field, start, end}]}
- *       (message or input index, UTF-16 offsets into that field); a detector or key fault: 503
+ *       (message or input index, UTF-16 offsets into that field; a message's text parts count as one text, concatenated
+ *       in order, so an identifier split across parts is still found); a detector or key fault: 503
  *       {@code pii_guard_unavailable} (fail closed). Neither ever names a value.</li>
  *   <li>Counts per type go on the exchange for the ledger's decision entry (types and counts only).</li>
  * </ul>

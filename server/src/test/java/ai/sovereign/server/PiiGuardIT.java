@@ -31,6 +31,7 @@ class PiiGuardIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String RRN = "850315-1812920";
     private static final String PHONE = "010-2468-1357";
+    private static final String EMAIL = "kim.minsu@corp.co.kr";
 
     private static String chat(String content, String extra) {
         return "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]" + extra + "}";
@@ -93,22 +94,34 @@ class PiiGuardIT {
 
     @Test
     void pseudonymizedRequestsAreServedAndNothingKeepsThePlantedValues(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("sovereign.yaml"), "pii: { KR_RRN: redact, PHONE_NUMBER: pseudonymize, fail_open: false }\n");
-        String content = "My phone is " + PHONE + " and my RRN is " + RRN + ". Once upon a time";
+        Files.writeString(dir.resolve("sovereign.yaml"), "pii: { KR_RRN: redact, PHONE_NUMBER: pseudonymize, EMAIL_ADDRESS: pseudonymize, "
+                + "format_preserving: true, fail_open: false }\n");
+        String content = "My phone is " + PHONE + ", mail " + EMAIL + " and my RRN is " + RRN + ". Once upon a time";
         try (ServeProcess s = serve(dir, "--config", "sovereign.yaml")) {
-            HttpResponse<String> r = s.post("/v1/chat/completions", chat(content, ",\"max_tokens\":6"));
+            HttpResponse<String> r = s.post("/v1/chat/completions", chat(content, ",\"max_tokens\":48,\"temperature\":0"));
             assertEquals(200, r.statusCode(), r.body());
             long index = Long.parseLong(r.headers().firstValue("x-sovereign-ledger-index").orElseThrow());
-            HttpResponse<String> streamed = s.post("/v1/chat/completions", chat(content, ",\"max_tokens\":6,\"stream\":true"));
+            // the streamed answer (restored chunk by chunk, holding back possible pseudonym starts: '0' and 'u' here)
+            // says exactly what the whole answer says
+            HttpResponse<String> streamed = s.post("/v1/chat/completions", chat(content, ",\"max_tokens\":48,\"temperature\":0,\"stream\":true"));
             assertEquals(200, streamed.statusCode(), streamed.body());
             assertTrue(streamed.body().contains("[DONE]"));
+            StringBuilder text = new StringBuilder();
+            for (String line : streamed.body().split("\n")) {
+                if (line.startsWith("data: {")) {
+                    JsonNode delta = JSON.readTree(line.substring(6)).at("/choices/0/delta/content");
+                    text.append(delta.isTextual() ? delta.asText() : "");
+                }
+            }
+            assertEquals(JSON.readTree(r.body()).at("/choices/0/message/content").asText(), text.toString());
             assertEquals(200, s.post("/v1/completions", "{\"model\":\"stories\",\"prompt\":\"" + content + "\",\"max_tokens\":4}").statusCode());
             assertEquals(200, s.post("/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":\"" + content + "\"}").statusCode());
 
             List<AuditEntry> entries = entries(s, index + 2);
             AuditEntry.Decision d = (AuditEntry.Decision) entries.get((int) index);
             assertEquals("stories", d.model());
-            assertEquals(List.of(new AuditEntry.PiiCount("KR_RRN", 1), new AuditEntry.PiiCount("PHONE_NUMBER", 1)), d.pii());
+            assertEquals(List.of(new AuditEntry.PiiCount("EMAIL_ADDRESS", 1), new AuditEntry.PiiCount("KR_RRN", 1),
+                    new AuditEntry.PiiCount("PHONE_NUMBER", 1)), d.pii());
             Thread.sleep(300); // let queued outcomes reach the disk
             String metrics = s.get("/metrics").body();
             for (String planted : planted()) {
@@ -130,7 +143,7 @@ class PiiGuardIT {
 
     /** The planted values in the spellings a leak could take. */
     private static List<String> planted() {
-        return List.of(PHONE, PHONE.replace("-", ""), RRN, RRN.replace("-", ""), "24681357", "1812920");
+        return List.of(PHONE, PHONE.replace("-", ""), RRN, RRN.replace("-", ""), "24681357", "1812920", EMAIL, "kim.minsu");
     }
 
     private static double sum(String metrics, String name) {
