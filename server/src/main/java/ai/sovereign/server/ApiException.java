@@ -10,9 +10,17 @@ final class ApiException extends RuntimeException {
     final String code;
     final String param;
     final Integer retryAfterSeconds;
+    /** Our facts beside OpenAI's {@code error} (e.g. the types and positions of blocked entities); null when none. */
+    final com.fasterxml.jackson.databind.JsonNode sovereign;
 
     ApiException(int status, String type, String code, String param, String message, Integer retryAfterSeconds) {
+        this(status, type, code, param, message, retryAfterSeconds, null);
+    }
+
+    ApiException(int status, String type, String code, String param, String message, Integer retryAfterSeconds,
+                 com.fasterxml.jackson.databind.JsonNode sovereign) {
         super(message, null, false, false);
+        this.sovereign = sovereign;
         this.status = status;
         this.type = type;
         this.code = code;
@@ -26,6 +34,11 @@ final class ApiException extends RuntimeException {
 
     static ApiException invalid(String param, String code, String message) {
         return new ApiException(400, "invalid_request_error", code, param, message, null);
+    }
+
+    /** 400 {@code pii_blocked}: {@code sovereign.entities} lists types and positions, never values. */
+    static ApiException piiBlocked(String message, com.fasterxml.jackson.databind.JsonNode sovereign) {
+        return new ApiException(400, "invalid_request_error", "pii_blocked", null, message, null, sovereign);
     }
 
     static ApiException modelNotFound(String message) {

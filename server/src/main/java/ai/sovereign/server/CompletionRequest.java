@@ -46,6 +46,12 @@ record CompletionRequest(
         };
     }
 
+    /** This request with its texts replaced (by the PII guard): chat messages, or the completion prompt. */
+    CompletionRequest withTexts(List<ChatMessage> newMessages, String newPrompt) {
+        return new CompletionRequest(model, chat, newMessages, tools, toolChoice, newPrompt, maxTokens, sampling, stop, n, stream,
+                includeUsage, logprobs, topLogprobs, responseFormat, jsonSchema);
+    }
+
     /** Whether the output is to be searched for tool calls. */
     boolean toolsActive() {
         return chat && !promptTools().isEmpty();

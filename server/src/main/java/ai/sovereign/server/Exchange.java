@@ -23,6 +23,8 @@ final class Exchange {
     private byte[] body;
     /** The index of this request's decision entry on the ledger, once written. */
     private long ledgerIndex = -1;
+    /** Personal data found in this request, per type (counts only), once the guard stage ran; for the ledger. */
+    private java.util.Map<String, Long> piiCounts = java.util.Map.of();
 
     Exchange(Request request, Response response, Callback callback, String requestId) {
         this.request = request;
@@ -69,6 +71,14 @@ final class Exchange {
         return body;
     }
 
+    java.util.Map<String, Long> piiCounts() {
+        return piiCounts;
+    }
+
+    void piiCounts(java.util.Map<String, Long> counts) {
+        piiCounts = counts;
+    }
+
     long ledgerIndex() {
         return ledgerIndex;
     }
@@ -111,6 +121,9 @@ final class Exchange {
         inner.put("type", e.type);
         inner.put("param", e.param);
         inner.put("code", e.code);
+        if (e.sovereign != null) {
+            error.set("sovereign", e.sovereign);
+        }
         json(e.status, error);
     }
 

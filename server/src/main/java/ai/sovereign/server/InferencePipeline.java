@@ -23,16 +23,19 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   parse and validate (OpenAI semantics)        CompletionRequest.parse
  *   authenticate (key -> tenant)                  tenant: "default" until tenants exist
+ *   guard personal data (tenant's PII policy)     guard()   -> 400 pii_blocked, or redacted/pseudonymized texts
  *   route (model -> the node that serves it)      the local engine; remote nodes come with routing
  *   prompt (chat template, tokenizer, limits)     tokens()
  *   record the decision (durable ledger entry)    record()  -> x-sovereign-ledger-index
- *   generate (continuous batching), stream back   submit(), Response
+ *   generate (continuous batching), stream back   submit(), Response (pseudonyms restored, also across chunks)
  *   meter                                         metrics.recordGeneration()
  *   record the outcome (second ledger entry)      recordOutcome()
  * </pre>
  * The decision entry is fsynced before generation starts, so before the first response byte
  * (guarantee 3); the outcome is queued however the request ends (success, error, timeout, cancel,
  * client gone).
+ * The guard runs before routing and prompt building, so no node ever sees what the policy removes;
+ * the ledger's decision carries the PII types and counts it found, never values.
  * Every served generation is labelled as AI output with its provenance (Korea's AI Basic Act,
  * Art. 31): {@code x-ai-generated}, the model's weight hash, the node and its jurisdiction, in
  * headers and in a {@code sovereign} object that OpenAI clients ignore.
@@ -44,9 +47,11 @@ final class InferencePipeline {
     private final Metrics metrics;
     private final Embeddings embeddings;
     private final LedgerRecorder ledger;
+    private final PiiStage pii;
 
     InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings,
-                      LedgerRecorder ledger) {
+                      LedgerRecorder ledger, PiiStage pii) {
+        this.pii = pii;
         this.models = models;
         this.limits = limits;
         this.local = local;
@@ -78,6 +83,7 @@ final class InferencePipeline {
         if (!format.equals("float") && !format.equals("base64")) {
             throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
         }
+        inputs = pii.embeddings(ex, inputs);
         long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, null);
         ex.header("x-sovereign-ledger-index", Long.toString(decision));
         long start = System.nanoTime();
@@ -146,7 +152,9 @@ final class InferencePipeline {
     }
 
     void handle(Exchange ex, boolean chat) throws IOException {
-        CompletionRequest request = CompletionRequest.parse(Json.parseBody(ex.body(limits.maxBodyBytes())), chat, limits);
+        CompletionRequest parsed = CompletionRequest.parse(Json.parseBody(ex.body(limits.maxBodyBytes())), chat, limits);
+        PiiStage.Passed guarded = guard(ex, parsed);
+        CompletionRequest request = guarded.request();
         ModelRegistry.Entry model = route(request.model());
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
@@ -160,7 +168,7 @@ final class InferencePipeline {
         try {
             submit(model, request, prompt, maxTokens, constraint, choices, events, start);
             ex.request.addFailureListener(failure -> choices.forEach(c -> c.ticket.cancel()));
-            Response response = new Response(ex, request, model, choices, prompt.length, start, decision);
+            Response response = new Response(ex, request, model, choices, prompt.length, start, decision, guarded.pseudonyms());
             if (request.stream()) {
                 response.stream(events, limits.requestTimeoutSeconds());
             } else {
@@ -180,6 +188,14 @@ final class InferencePipeline {
                             ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
             recordOutcome(ex, decision, status, choices, prompt.length, start);
         }
+    }
+
+    /**
+     * The tenant's personal-data policy on the request's texts: refuses it (400 pii_blocked, types and positions only)
+     * or returns it with redacted/pseudonymized texts and the pseudonyms to restore in the answer.
+     */
+    private PiiStage.Passed guard(Exchange ex, CompletionRequest request) {
+        return pii.completion(ex, request);
     }
 
     /** Starts the request's n generations; refuses with 429 (cancelling what started) when the model's queue is full. */
@@ -381,11 +397,13 @@ final class InferencePipeline {
         private final int promptTokens;
         private final String id;
         private final long ledgerIndex;
+        private final ai.sovereign.policy.PiiGuard.Pseudonyms pseudonyms;
         private final long created = System.currentTimeMillis() / 1000;
 
         Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, List<Choice> choices, int promptTokens, long start,
-                 long ledgerIndex) {
+                 long ledgerIndex, ai.sovereign.policy.PiiGuard.Pseudonyms pseudonyms) {
             this.ex = ex;
+            this.pseudonyms = pseudonyms;
             this.ledgerIndex = ledgerIndex;
             this.request = request;
             this.model = model;
@@ -421,11 +439,12 @@ final class InferencePipeline {
                 ObjectNode c = array.addObject();
                 c.put("index", i);
                 ToolCallParser.Result parsed = null;
+                String text = pseudonyms.restore(results[i].text());
                 if (request.chat()) {
-                    parsed = request.toolsActive() ? toolCalls(results[i].text()) : new ToolCallParser.Result(results[i].text(), List.of());
+                    parsed = request.toolsActive() ? toolCalls(text) : new ToolCallParser.Result(text, List.of());
                     c.set("message", ChatResponses.message(parsed));
                 } else {
-                    c.put("text", results[i].text());
+                    c.put("text", text);
                 }
                 c.set("logprobs", request.logprobs() ? logprobs(choices.get(i).logprobs) : null);
                 c.put("finish_reason", ChatResponses.finishReason(finishReason(results[i]), parsed));
@@ -448,8 +467,10 @@ final class InferencePipeline {
                 int open = choices.size();
                 int completion = 0;
                 List<ToolCallParser.Stream> toolStreams = new ArrayList<>();
+                List<ai.sovereign.policy.PiiGuard.Restorer> restorers = new ArrayList<>();
                 for (int i = 0; i < choices.size(); i++) {
                     toolStreams.add(request.toolsActive() ? parser().new Stream() : null);
+                    restorers.add(pseudonyms.restorer());
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 while (open > 0) {
@@ -470,6 +491,13 @@ final class InferencePipeline {
                         open--;
                         completion += e.result().completionTokens();
                         ToolCallParser.Result parsed = null;
+                        String held = restorers.get(e.choice()).finish(); // what restoring held back at the end
+                        if (tools != null) {
+                            held = tools.accept(held);
+                        }
+                        if (!held.isEmpty()) {
+                            ex.event(chunk(e.choice(), request.chat() ? Json.object().put("content", held) : null, null, null, held).toString());
+                        }
                         if (tools != null) {
                             parsed = tools.finish();
                             if (!parsed.content().isEmpty()) {
@@ -484,7 +512,8 @@ final class InferencePipeline {
                         ex.event(chunk(e.choice(), request.chat() ? Json.object() : null,
                                 ChatResponses.finishReason(finishReason(e.result()), parsed), null).toString());
                     } else if (e.token() != null && (!e.token().text().isEmpty() || request.logprobs())) {
-                        String text = tools != null ? tools.accept(e.token().text()) : e.token().text();
+                        String restored = restorers.get(e.choice()).accept(e.token().text());
+                        String text = tools != null ? tools.accept(restored) : restored;
                         JsonNode lp = request.logprobs() && e.token().id() >= 0 ? logprobs(List.of(e.token())) : null;
                         if (text.isEmpty() && lp == null) {
                             continue;

@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       server secret ({@link AuditKey}); see {@code ledger/ENTRY-FORMAT.md}.</li>
  * </ul>
  * Routing is the local node only for now: candidates {@code [local]}, no eliminations, the attempt
- * {@code local: selected}; tenant {@code default}, no key id, no PII counts until those stages exist.
+ * {@code local: selected}; tenant {@code default}, no key id. PII counts per type (never values) come from the
+ * guard stage, also on refusals that the guard caused ({@code pii_blocked}).
  */
 final class LedgerRecorder implements AutoCloseable {
     static final String NODE = "local";
@@ -140,7 +141,14 @@ final class LedgerRecorder implements AutoCloseable {
         byte[] body = ex.bodyRead();
         return new Decision(System.currentTimeMillis(), ex.requestId, TENANT, "", endpoint, model,
                 modelSha256 == null ? null : Hash.ofHex(modelSha256), NODE, local.jurisdictionOrDefault(), local.tierOrDefault(),
-                List.of(), List.of(NODE), List.of(), attempts, body == null ? null : hmac.hash(body));
+                piiCounts(ex), List.of(NODE), List.of(), attempts, body == null ? null : hmac.hash(body));
+    }
+
+    /** The guard stage's counts per type (never values), in type-name order; empty before the guard ran. */
+    private static List<AuditEntry.PiiCount> piiCounts(Exchange ex) {
+        List<AuditEntry.PiiCount> out = new ArrayList<>();
+        new java.util.TreeMap<>(ex.piiCounts()).forEach((type, count) -> out.add(new AuditEntry.PiiCount(type, count)));
+        return out;
     }
 
     private void track(CompletableFuture<Long> append, String requestId) {

@@ -36,6 +36,13 @@ final class Metrics {
     private final Counter disconnects = Counter.builder().name("sovereign_client_disconnects_total")
             .help("Streams whose client went away; their generations were cancelled").labelNames("model").register(registry);
 
+    private final Counter piiEntities = Counter.builder().name("sovereign_pii_entities_total")
+            .help("Personal-data entities the guard found, by type and the action policy took (never values)")
+            .labelNames("type", "action").register(registry);
+    private final Counter piiRefused = Counter.builder().name("sovereign_pii_refused_total")
+            .help("Requests the PII guard refused: reason policy (a blocked type) or fault (fail closed)")
+            .labelNames("reason").register(registry);
+
     Metrics(ModelRegistry models) {
         GaugeWithCallback.builder().name("sovereign_queue_depth").help("Requests waiting for a sequence slot")
                 .labelNames("model").callback(cb -> models.all().forEach(m -> {
@@ -89,6 +96,14 @@ final class Metrics {
     void recordEmbedding(String model, int inputs, int tokenCount) {
         tokens.labelValues(model, "prompt").inc(tokenCount);
         embeddingInputs.labelValues(model).inc(inputs);
+    }
+
+    void piiEntities(String type, String action, long count) {
+        piiEntities.labelValues(type, action).inc(count);
+    }
+
+    void piiRefused(String reason) {
+        piiRefused.labelValues(reason).inc();
     }
 
     void rejected(String model) {

@@ -22,7 +22,8 @@ record ServerConfig(
         LedgerConfig ledger,
         Local local,
         Limits limits,
-        List<ModelEntry> models) {
+        List<ModelEntry> models,
+        Map<String, String> pii) {
 
     record Server(Integer port, String host) {
         int portOrDefault() {
@@ -90,7 +91,7 @@ record ServerConfig(
         }
     }
 
-    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, List.of());
+    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, List.of(), null);
 
     Server serverOrDefault() {
         return server == null ? new Server(null, null) : server;
@@ -112,6 +113,20 @@ record ServerConfig(
         return limits == null ? Limits.DEFAULTS : limits.withDefaults();
     }
 
+    /**
+     * The personal-data policy of tenant {@code default} (the top-level {@code pii:} block, shaped like a tenant's so it
+     * moves under {@code tenants:} unchanged); absent: {@link ai.sovereign.policy.PiiPolicy#DEFAULT}. Invalid keys or
+     * actions are config errors naming them.
+     */
+    ai.sovereign.policy.PiiPolicy piiPolicy() {
+        return ai.sovereign.policy.PiiPolicy.parse(pii);
+    }
+
+    /** The embedded key vault's directory: {@code <store>/pii-keys}, apart from the ledger's keys. */
+    Path piiKeyDirectory() {
+        return storeOrDefault().dataDirectory().resolve("pii-keys");
+    }
+
     List<ModelEntry> modelsOrEmpty() {
         return models == null ? List.of() : models;
     }
@@ -123,6 +138,13 @@ record ServerConfig(
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         try {
             ServerConfig config = yaml.readValue(Files.readAllBytes(file), ServerConfig.class);
+            if (config != null) {
+                try {
+                    config.piiPolicy();
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(file + ": invalid config at " + e.getMessage());
+                }
+            }
             return config == null ? DEFAULTS : config;
         } catch (JsonMappingException e) {
             String path = e.getPath().stream()
@@ -141,16 +163,16 @@ record ServerConfig(
             }
         }
         extra.forEach((name, path) -> merged.add(new ModelEntry(name, path.toString(), null, null, null, null)));
-        return new ServerConfig(server, store, ledger, local, limits, merged);
+        return new ServerConfig(server, store, ledger, local, limits, merged, pii);
     }
 
     ServerConfig withPort(int port) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models);
+        return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models, pii);
     }
 
     ServerConfig withHost(String host) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(s.port(), host), store, ledger, local, limits, models);
+        return new ServerConfig(new Server(s.port(), host), store, ledger, local, limits, models, pii);
     }
 }

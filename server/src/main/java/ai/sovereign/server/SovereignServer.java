@@ -39,7 +39,8 @@ final class SovereignServer implements AutoCloseable {
         recordRegistrations();
         Metrics metrics = new Metrics(models);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger);
+        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
+                PiiStage.open(config, metrics));
         this.handler = new ApiHandler(models, pipeline, metrics, ledger);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
