@@ -33,13 +33,11 @@ public final class PiiThroughput {
         "주소: 서울특별시 종로구 세종대로 209", "phone +82 10-1234-5678", "차량 12가3456", "외국인등록번호 870921-5646956",
     };
 
-    public static void main(String[] args) {
-        int mb = args.length > 0 ? Integer.parseInt(args[0]) : 100;
-        int lineChars = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+    /** Lines of about {@code lineChars} chars, {@code mb} MiB of UTF-8 in all, one identifier per ~2 KB; seeded. */
+    public static List<String> corpus(int mb, int lineChars) {
         Random random = new Random(42);
         List<String> lines = new ArrayList<>();
         long bytes = 0;
-        long ids = 0;
         StringBuilder line = new StringBuilder();
         long sinceId = 0;
         while (bytes < (long) mb << 20) {
@@ -47,7 +45,6 @@ public final class PiiThroughput {
             if (sinceId >= 2048) {
                 piece = IDS[random.nextInt(IDS.length)] + ". ";
                 sinceId = 0;
-                ids++;
             } else {
                 piece = FILLER[random.nextInt(FILLER.length)];
             }
@@ -63,8 +60,20 @@ public final class PiiThroughput {
         if (!line.isEmpty()) {
             lines.add(line.toString());
         }
+        return lines;
+    }
+
+    public static void main(String[] args) throws java.io.IOException {
+        int mb = args.length > 0 ? Integer.parseInt(args[0]) : 100;
+        int lineChars = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+        List<String> lines = corpus(mb, lineChars);
+        if (args.length > 2) { // write the corpus as a file for `sovereign pii scan`
+            java.nio.file.Files.write(java.nio.file.Path.of(args[2]), lines, StandardCharsets.UTF_8);
+            return;
+        }
+        long bytes = lines.stream().mapToLong(l -> l.getBytes(StandardCharsets.UTF_8).length).sum();
         PiiScanner scanner = new PiiScanner();
-        System.out.printf("corpus: %.1f MB UTF-8, %d lines of ~%d chars, %d planted identifiers%n", bytes / 1e6, lines.size(), lineChars, ids);
+        System.out.printf("corpus: %.1f MB UTF-8, %d lines of ~%d chars%n", bytes / 1e6, lines.size(), lineChars);
         for (int round = 0; round < 10; round++) {
             long found = 0;
             var threads = java.lang.management.ManagementFactory.getThreadMXBean();
