@@ -1083,6 +1083,9 @@ enum VectorRowKernels512 implements RowKernel {
     // ggml_vec_dot_*_generic — operand order per type — and added to the row sum in block order:
     // bit-identical to the scalar kernel. This replaces the short-lane integer path (B2S, 16-bit
     // products, even/odd splitting) with one conversion and one FMA per L elements.
+    // Lanes are summed with one reduceLanes (exact in any order): an explicit 512 → 256 → 128 fold
+    // made the 4-input tiles exceed C2's node budget (boxed vectors, prefill 5x slower) and the single
+    // dot 15% slower.
     // Each type has its own short method: a first version with one generic method switching on the type
     // in every helper ran 3x slower for the nibble types (C2 hit NodeCountInliningCutoff, so helpers
     // returning vectors were called, not inlined, and their vectors boxed). tileNibbles' kind argument is
@@ -1105,12 +1108,9 @@ enum VectorRowKernels512 implements RowKernel {
                 .lanewise(VectorOperators.ASHR, 31).and(16);
     }
 
-    /** Σ of p's lanes, exact (integer-valued lanes, |sum| < 2^24): folded 512 → 256 → 128 bits, then 4 lanes. */
+    /** Σ of p's lanes, exact in any order (integer-valued lanes, |sum| < 2^24). */
     private static float blockLaneSum(FloatVector p) {
-        FloatVector v = L == 16 ? ((FloatVector) p.reinterpretShape(KF, 0)).add((FloatVector) p.reinterpretShape(KF, 1)) : p;
-        FloatVector q = ((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 0))
-                .add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_128, 1));
-        return q.reduceLanes(VectorOperators.ADD);
+        return p.reduceLanes(VectorOperators.ADD);
     }
 
     /** q − bias (bias a constant at every call site; 0 emits nothing). */
