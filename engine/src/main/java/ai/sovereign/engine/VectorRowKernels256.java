@@ -1074,22 +1074,26 @@ enum VectorRowKernels256 implements RowKernel {
     //
     // Design. At 256 and 512 bits, dot() and the 4-input tiles of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 run on
     // float lanes holding exact integers, like the K types above: the weights of elements j … j+L−1 of
-    // a block are decoded once to L int lanes (sign-extended bytes; nibbles with the fifth bit, set
-    // through a mask from qh) and converted to floats, then multiply-added into one float accumulator per input
-    // against PreparedActivations.quantFloats. Every product and partial sum is an integer of magnitude
+    // a block are decoded once to L int lanes (sign-extended bytes; nibbles, the fifth bit from qh by
+    // a per-lane shift to bit 31 and a sign fill, the bias subtracted) and converted to floats, then
+    // multiply-added into one float accumulator per input against PreparedActivations.quantFloats. Every product and partial sum is an integer of magnitude
     // at most 32·128·128 = 2^19 < 2^24 (Q8_0; the nibble types are smaller), so every float step is
     // exact in any order and the folded lane sum of a block (blockLaneSum) equals the reference's int
     // sumi. The block's float term is then written exactly as in BlockRowKernels /
     // ggml_vec_dot_*_generic — operand order per type — and added to the row sum in block order:
     // bit-identical to the scalar kernel. This replaces the short-lane integer path (B2S, 16-bit
     // products, even/odd splitting) with one conversion and one FMA per L elements.
-    // Lanes are summed with one reduceLanes (exact in any order): an explicit 512 → 256 → 128 fold
-    // made the 4-input tiles exceed C2's node budget (boxed vectors, prefill 5x slower) and the single
-    // dot 15% slower.
-    // Each type has its own short method: a first version with one generic method switching on the type
-    // in every helper ran 3x slower for the nibble types (C2 hit NodeCountInliningCutoff, so helpers
-    // returning vectors were called, not inlined, and their vectors boxed). tileNibbles' kind argument is
-    // a constant at every call site.
+    // C2's node budget (NodeCountInliningCutoff) is the constraint that shaped this code; past it,
+    // helpers in the block loop stay calls (vector registers spilled or vectors boxed):
+    //  - lanes are summed with one reduceLanes (exact in any order); an explicit 512 → 256 → 128 fold
+    //    made batched prefill 5x slower (the tiles, measured end to end) and the single dot 15% slower;
+    //  - each type has its own short method; one generic method switching on the type in every helper
+    //    ran 3x slower for the nibble types (PrintInlining: NodeCountInliningCutoff);
+    //  - Q5_0/Q4_1/Q5_1 read d, m and qh with one long, and the fifth bits use shifts, not
+    //    VectorMask.fromLong + masked OR (Q5_1 1.27 ms → 0.55 ms per 2048×2048);
+    //  - taking Q4_0's bias out of the loop (Σ(q−8)a = Σqa − 8Σa) was slower than subtracting it in
+    //    the int lanes (450 vs 345 µs).
+    // tileNibbles' kind argument is a constant at every call site.
 
     /** The L bytes at {@code address}, sign-extended, as floats (L >= 8): Q8_0 quants. */
     private static FloatVector signedFloats(MemorySegment w, long address) {
