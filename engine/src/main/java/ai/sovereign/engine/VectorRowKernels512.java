@@ -39,7 +39,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       K types' {@code dot} instead runs on float lanes holding exact integers (floatDotQ45K,
  *       floatDotQ6K: quant·scale decoded once to floats, FMA with the input quants as floats, every
  *       sum below 2^24), folded per block to the same 8 residue lanes: also bit-identical, ~1.8x faster.</li>
- *   <li>Batched products ({@link RowKernel#dotRows}) of the K types use 4-input tiles on the same
+ *   <li>At 256/512 bits the 32-element block types' {@code dot} also runs on exact float lanes
+ *       (floatDotQ8_0, floatDotQ4_0, …: weights decoded to floats, FMA with the input quants as floats, the block's
+ *       lanes folded to its exact sumi, then the reference's float term): bit-identical.</li>
+ *   <li>Batched products ({@link RowKernel#dotRows}) of the K and 32-element block types use 4-input tiles on the same
  *       exact float scheme; see "batched dots" below.</li>
  * </ul>
  * <b>Float dots (F32, F16, BF16).</b> Products are rounded to float exactly as in the reference, then
@@ -87,6 +90,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q4_0(GgmlType.Q4_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            if (L >= 8) {
+                return floatDotQ4_0(w, row, x, n);
+            }
             int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
             float sum = 0f;
@@ -111,6 +117,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q4_1(GgmlType.Q4_1, PreparedActivations.Format.Q8_1) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            if (L >= 8) {
+                return floatDotAffine(w, row, x, n, false);
+            }
             int blocks = KernelMath.blocks(GgmlType.Q4_1, n);
             x.require(PreparedActivations.Format.Q8_1, n);
             float sum = 0f;
@@ -136,6 +145,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q5_0(GgmlType.Q5_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            if (L >= 8) {
+                return floatDotQ5_0(w, row, x, n);
+            }
             int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
             float sum = 0f;
@@ -162,6 +174,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q5_1(GgmlType.Q5_1, PreparedActivations.Format.Q8_1) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            if (L >= 8) {
+                return floatDotAffine(w, row, x, n, true);
+            }
             int blocks = KernelMath.blocks(GgmlType.Q5_1, n);
             x.require(PreparedActivations.Format.Q8_1, n);
             float sum = 0f;
@@ -189,6 +204,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q8_0(GgmlType.Q8_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
+            if (L >= 8) {
+                return floatDotQ8_0(w, row, x, n);
+            }
             int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
             byte[] qs = x.qs;
@@ -722,12 +740,13 @@ enum VectorRowKernels512 implements RowKernel {
     // float lane sums, − dmin·minSum, lanes added in order) are written exactly as in dot(): results
     // are bit-identical. Bounds: Q6_K |q·sc·a| <= 32·128·128 = 2^19, 32 elements per lane -> <= 2^24;
     // Q4_K/Q5_K 31·63·128·32 < 2^23.
-    // The 32-element block types are not tiled: their per-block reductions made a tile slower than
-    // dot() (measured); they, the float types and single inputs loop over dot().
+    // The 32-element block types (Q4_0 … Q8_0) are tiled the same way since their float-lane rewrite
+    // (tileQ8_0, tileNibbles; see "32-element block types on exact float lanes" below); the earlier short-lane
+    // integer tiles, with a full int reduction per block and input, were slower than dot().
     // Rows are walked in blocks of ROW_BLOCK so that a block's weights stay in L2 while every input
     // tile passes over them; a last tile of 1..3 inputs repeats its last input (equal results, written
     // twice). The float types, single inputs and the 128-bit class (4 float lanes cannot hold the K
-    // types' 8 residue lanes) use dot(). Vector values never cross a call that C2 might not inline
+    // types' 8 residue lanes; the 32-element types keep their short-lane dot there) use dot(). Vector values never cross a call that C2 might not inline
     // inside the block loops (that would box them): the tile methods stay under C2's inlining budget.
 
     /** Inputs per tile of the batched kernels. */
@@ -736,12 +755,22 @@ enum VectorRowKernels512 implements RowKernel {
     static final int ROW_BLOCK = 16;
 
     private static final int NO_TILE = -1;
+    private static final int TILE_Q4_0 = 0;
+    private static final int TILE_Q4_1 = 1;
+    private static final int TILE_Q5_0 = 2;
+    private static final int TILE_Q5_1 = 3;
+    private static final int TILE_Q8_0 = 4;
     private static final int TILE_Q4_K = 5;
     private static final int TILE_Q5_K = 6;
     private static final int TILE_Q6_K = 7;
 
     private static int tileKindOf(GgmlType type) {
         return switch (type) {
+            case Q4_0 -> TILE_Q4_0;
+            case Q4_1 -> TILE_Q4_1;
+            case Q5_0 -> TILE_Q5_0;
+            case Q5_1 -> TILE_Q5_1;
+            case Q8_0 -> TILE_Q8_0;
             case Q4_K -> TILE_Q4_K;
             case Q5_K -> TILE_Q5_K;
             case Q6_K -> TILE_Q6_K;
@@ -816,6 +845,11 @@ enum VectorRowKernels512 implements RowKernel {
                     long row = rowOffset + r * rowBytes;
                     int at = outRow + r;
                     switch (kind) {
+                        case TILE_Q4_0 -> tileNibbles(TILE_Q4_0, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                        case TILE_Q4_1 -> tileNibbles(TILE_Q4_1, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                        case TILE_Q5_0 -> tileNibbles(TILE_Q5_0, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                        case TILE_Q5_1 -> tileNibbles(TILE_Q5_1, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                        case TILE_Q8_0 -> tileQ8_0(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
                         case TILE_Q4_K -> tileQ45K(w, row, blocks, false, x0, x1, x2, x3, o0, o1, o2, o3, at);
                         case TILE_Q5_K -> tileQ45K(w, row, blocks, true, x0, x1, x2, x3, o0, o1, o2, o3, at);
                         default -> tileQ6K(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
@@ -1034,5 +1068,239 @@ enum VectorRowKernels512 implements RowKernel {
         o1[at] = addResidueSums(0f, sums1);
         o2[at] = addResidueSums(0f, sums2);
         o3[at] = addResidueSums(0f, sums3);
+    }
+
+    // ---------------------------------------------------------------- 32-element block types on exact float lanes
+    //
+    // Design. At 256 and 512 bits, dot() and the 4-input tiles of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 run on
+    // float lanes holding exact integers, like the K types above: the weights of elements j … j+L−1 of
+    // a block are decoded once to L int lanes (sign-extended bytes; nibbles, the fifth bit from qh by
+    // a per-lane shift to bit 31 and a sign fill, the bias subtracted) and converted to floats, then
+    // multiply-added into one float accumulator per input against PreparedActivations.quantFloats. Every product and partial sum is an integer of magnitude
+    // at most 32·128·128 = 2^19 < 2^24 (Q8_0; the nibble types are smaller), so every float step is
+    // exact in any order and the folded lane sum of a block (blockLaneSum) equals the reference's int
+    // sumi. The block's float term is then written exactly as in BlockRowKernels /
+    // ggml_vec_dot_*_generic — operand order per type — and added to the row sum in block order:
+    // bit-identical to the scalar kernel. This replaces the short-lane integer path (B2S, 16-bit
+    // products, even/odd splitting) with one conversion and one FMA per L elements.
+    // C2's node budget (NodeCountInliningCutoff) is the constraint that shaped this code; past it,
+    // helpers in the block loop stay calls (vector registers spilled or vectors boxed):
+    //  - lanes are summed with one reduceLanes (exact in any order); an explicit 512 → 256 → 128 fold
+    //    made batched prefill 5x slower (the tiles, measured end to end) and the single dot 15% slower;
+    //  - each type has its own short method; one generic method switching on the type in every helper
+    //    ran 3x slower for the nibble types (PrintInlining: NodeCountInliningCutoff);
+    //  - Q5_0/Q4_1/Q5_1 read d, m and qh with one long, and the fifth bits use shifts, not
+    //    VectorMask.fromLong + masked OR (Q5_1 1.27 ms → 0.55 ms per 2048×2048);
+    //  - taking Q4_0's bias out of the loop (Σ(q−8)a = Σqa − 8Σa) was slower than subtracting it in
+    //    the int lanes (450 vs 345 µs).
+    // tileNibbles' kind argument is a constant at every call site.
+
+    /** The L bytes at {@code address}, sign-extended, as floats (L >= 8): Q8_0 quants. */
+    private static FloatVector signedFloats(MemorySegment w, long address) {
+        return toFloats((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.B2I, I, 0));
+    }
+
+    /** 31, 30, …, 0: left shifts moving bit j of qh to bit 31 in lane j (of a window starting at element 0 or 16). */
+    private static final int[] TOP_SHIFTS = {
+        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+        15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0
+    };
+
+    /** 16 in the lanes of elements j … j+L−1 whose bit of qh is set, else 0: the fifth bits (shift, sign-fill, mask). */
+    private static IntVector fifthBits(int qh, int j) {
+        return IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j))
+                .lanewise(VectorOperators.ASHR, 31).and(16);
+    }
+
+    /** Σ of p's lanes, exact in any order (integer-valued lanes, |sum| < 2^24). */
+    private static float blockLaneSum(FloatVector p) {
+        return p.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** q − bias (bias a constant at every call site; 0 emits nothing). */
+    private static IntVector biased(IntVector q, int bias) {
+        return bias == 0 ? q : q.sub(bias);
+    }
+
+    /** Single-input Q8_0 dot on exact float lanes (L >= 8); term sumi·(d·xd) as in the reference. */
+    private static float floatDotQ8_0(MemorySegment w, long row, PreparedActivations x, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
+        x.require(PreparedActivations.Format.Q8_0, n);
+        float[] a = x.quantFloats;
+        float[] xd = x.d;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 34;
+            int e = b * 32;
+            FloatVector p = signedFloats(w, block + 2).mul(FloatVector.fromArray(F, a, e));
+            p = signedFloats(w, block + 2 + L).fma(FloatVector.fromArray(F, a, e + L), p);
+            if (L == 8) {
+                p = signedFloats(w, block + 18).fma(FloatVector.fromArray(F, a, e + 16), p);
+                p = signedFloats(w, block + 26).fma(FloatVector.fromArray(F, a, e + 24), p);
+            }
+            sum += blockLaneSum(p) * (half(w, block) * xd[b]);
+        }
+        return sum;
+    }
+
+    /**
+     * Σ (q−bias)·a over one Q4_0/Q4_1/Q5_0/Q5_1 block as L float lanes (exact): byte j's low nibble is
+     * element j, its high nibble element j+16, bit j of qh the fifth bit (16) of element j.
+     */
+    private static FloatVector nibbleProducts(MemorySegment w, long qsAddress, int qh, boolean fiveBit, int bias, float[] a, int e) {
+        FloatVector p = FloatVector.zero(F);
+        for (int j = 0; j < 16; j += L) {
+            IntVector packed = unsignedBytes(w, qsAddress + j);
+            IntVector low = packed.and(0x0F);
+            IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+            if (fiveBit) {
+                low = low.or(fifthBits(qh, j));
+                high = high.or(fifthBits(qh, j + 16));
+            }
+            p = toFloats(biased(low, bias)).fma(FloatVector.fromArray(F, a, e + j), p);
+            p = toFloats(biased(high, bias)).fma(FloatVector.fromArray(F, a, e + 16 + j), p);
+        }
+        return p;
+    }
+
+    /**
+     * Single-input Q4_0 dot on exact float lanes (L >= 8): the reference's term sumi·d·xd.
+     */
+    private static float floatDotQ4_0(MemorySegment w, long row, PreparedActivations x, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
+        x.require(PreparedActivations.Format.Q8_0, n);
+        float[] a = x.quantFloats;
+        float[] xd = x.d;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 18;
+            float d = KernelMath.fromHalf(w.get(KernelMath.SHORT_LE, block)); // before the vector code (see note)
+            float sumi = blockLaneSum(nibbleProducts(w, block + 2, 0, false, 8, a, b * 32));
+            sum += sumi * d * xd[b];
+        }
+        return sum;
+    }
+
+    /** Single-input Q5_0 dot on exact float lanes (L >= 8): term (d·xd)·sumi as in the reference. */
+    private static float floatDotQ5_0(MemorySegment w, long row, PreparedActivations x, int n) {
+        int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
+        x.require(PreparedActivations.Format.Q8_0, n);
+        float[] a = x.quantFloats;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 22;
+            long head = w.get(LONG_LE, block); // d, qh and two quant bytes: one read (fewer C2 nodes)
+            int qh = (int) (head >>> 16);
+            float sumi = blockLaneSum(nibbleProducts(w, block + 6, qh, true, 16, a, b * 32));
+            sum += (Float.float16ToFloat((short) head) * x.d[b]) * sumi;
+        }
+        return sum;
+    }
+
+    /** Single-input Q4_1/Q5_1 dot on exact float lanes (L >= 8); term (d·xd)·sumi + m·xs as in the reference. */
+    private static float floatDotAffine(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
+        int blocks = KernelMath.blocks(fiveBit ? GgmlType.Q5_1 : GgmlType.Q4_1, n);
+        x.require(PreparedActivations.Format.Q8_1, n);
+        int blockBytes = fiveBit ? 24 : 20;
+        float[] a = x.quantFloats;
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            long head = w.get(LONG_LE, block); // d, m and qh (or 4 quant bytes): one read (fewer C2 nodes)
+            int qh = (int) (head >>> 32);
+            float sumi = blockLaneSum(nibbleProducts(w, block + (fiveBit ? 8 : 4), qh, fiveBit, 0, a, b * 32));
+            float d = Float.float16ToFloat((short) head);
+            float m = Float.float16ToFloat((short) (head >>> 16));
+            sum += (d * x.d[b]) * sumi + m * x.s[b];
+        }
+        return sum;
+    }
+
+    /** Four inputs × one Q8_0 row: each weight vector decoded once; per input exactly floatDotQ8_0. */
+    private static void tileQ8_0(MemorySegment w, long row, int blocks,
+            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
+            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
+        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 34;
+            int e = b * 32;
+            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector q = signedFloats(w, block + 2 + j);
+                p0 = q.fma(FloatVector.fromArray(F, a0, e + j), p0);
+                p1 = q.fma(FloatVector.fromArray(F, a1, e + j), p1);
+                p2 = q.fma(FloatVector.fromArray(F, a2, e + j), p2);
+                p3 = q.fma(FloatVector.fromArray(F, a3, e + j), p3);
+            }
+            float d = half(w, block);
+            s0 += blockLaneSum(p0) * (d * x0.d[b]);
+            s1 += blockLaneSum(p1) * (d * x1.d[b]);
+            s2 += blockLaneSum(p2) * (d * x2.d[b]);
+            s3 += blockLaneSum(p3) * (d * x3.d[b]);
+        }
+        o0[at] = s0;
+        o1[at] = s1;
+        o2[at] = s2;
+        o3[at] = s3;
+    }
+
+    /**
+     * Four inputs × one Q4_0/Q4_1/Q5_0/Q5_1 row ({@code kind}, a constant at the call site): each
+     * nibble vector decoded once; per input exactly the single dot's block term, in block order.
+     */
+    private static void tileNibbles(int kind, MemorySegment w, long row, int blocks,
+            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
+            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
+        boolean fiveBit = kind == TILE_Q5_0 || kind == TILE_Q5_1;
+        boolean affine = kind == TILE_Q4_1 || kind == TILE_Q5_1;
+        int bias = kind == TILE_Q4_0 ? 8 : kind == TILE_Q5_0 ? 16 : 0;
+        int blockBytes = kind == TILE_Q4_0 ? 18 : kind == TILE_Q4_1 ? 20 : kind == TILE_Q5_0 ? 22 : 24;
+        int qsOffset = blockBytes - 16;
+        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
+            int e = b * 32;
+            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 16; j += L) {
+                IntVector packed = unsignedBytes(w, block + qsOffset + j);
+                IntVector low = packed.and(0x0F);
+                IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                if (fiveBit) {
+                    low = low.or(fifthBits(qh, j));
+                    high = high.or(fifthBits(qh, j + 16));
+                }
+                FloatVector ql = toFloats(biased(low, bias));
+                FloatVector qu = toFloats(biased(high, bias));
+                p0 = qu.fma(FloatVector.fromArray(F, a0, e + 16 + j), ql.fma(FloatVector.fromArray(F, a0, e + j), p0));
+                p1 = qu.fma(FloatVector.fromArray(F, a1, e + 16 + j), ql.fma(FloatVector.fromArray(F, a1, e + j), p1));
+                p2 = qu.fma(FloatVector.fromArray(F, a2, e + 16 + j), ql.fma(FloatVector.fromArray(F, a2, e + j), p2));
+                p3 = qu.fma(FloatVector.fromArray(F, a3, e + 16 + j), ql.fma(FloatVector.fromArray(F, a3, e + j), p3));
+            }
+            float d = half(w, block);
+            if (kind == TILE_Q4_0) {
+                s0 += blockLaneSum(p0) * d * x0.d[b];
+                s1 += blockLaneSum(p1) * d * x1.d[b];
+                s2 += blockLaneSum(p2) * d * x2.d[b];
+                s3 += blockLaneSum(p3) * d * x3.d[b];
+            } else if (!affine) {
+                s0 += (d * x0.d[b]) * blockLaneSum(p0);
+                s1 += (d * x1.d[b]) * blockLaneSum(p1);
+                s2 += (d * x2.d[b]) * blockLaneSum(p2);
+                s3 += (d * x3.d[b]) * blockLaneSum(p3);
+            } else {
+                float m = half(w, block + 2);
+                s0 += (d * x0.d[b]) * blockLaneSum(p0) + m * x0.s[b];
+                s1 += (d * x1.d[b]) * blockLaneSum(p1) + m * x1.s[b];
+                s2 += (d * x2.d[b]) * blockLaneSum(p2) + m * x2.s[b];
+                s3 += (d * x3.d[b]) * blockLaneSum(p3) + m * x3.s[b];
+            }
+        }
+        o0[at] = s0;
+        o1[at] = s1;
+        o2[at] = s2;
+        o3[at] = s3;
     }
 }
