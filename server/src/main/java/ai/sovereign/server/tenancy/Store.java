@@ -1,0 +1,1043 @@
+package ai.sovereign.server.tenancy;
+
+import ai.sovereign.ledger.AuditEntry;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import org.flywaydb.core.Flyway;
+
+/**
+ * The tenants store over JDBC: SQLite (embedded) or PostgreSQL, one schema migrated by Flyway on
+ * open ({@code db/tenancy/V*.sql}).
+ *
+ * <p>Design note: a reservation is one transaction that first takes the write lock of every tenant
+ * in the chain (the organization, then the project) — {@code SELECT … FOR UPDATE} on the tenant's
+ * {@code quota_counter} row on PostgreSQL, SQLite's database write lock ({@code BEGIN IMMEDIATE})
+ * on the embedded store — then sums the tenant's usage buckets, checks every limit, and adds the
+ * reservation to the buckets before committing. Whoever holds the lock sees every earlier
+ * reservation of that tenant (READ COMMITTED reads a fresh snapshot per statement), so instances
+ * sharing one PostgreSQL cannot overrun a limit together. Windows slide over buckets (1 s for the
+ * minute, 1 min for the day, 1 h for 30 days); a bucket that overlaps the window counts whole, which
+ * can refuse at most one bucket's worth early and never admits over a limit. Settling moves the
+ * bucket the reservation was charged to by (real − reserved), so usage is counted at admission time.
+ * The clock is the database's on PostgreSQL (instances may disagree), the JVM's on SQLite.
+ */
+final class Store implements AutoCloseable {
+    static final long SECOND = 1_000, MINUTE = 60_000, HOUR = 3_600_000, DAY = 86_400_000, MONTH = 30 * DAY;
+    private static final long[] SPANS = {SECOND, MINUTE, HOUR};
+    private static final int PURGE_EVERY = 64;
+
+    enum Dialect { SQLITE, POSTGRES }
+
+    /** A reservation as admitted; the ticket keeps it so a purged row still settles correctly. */
+    record Reservation(String id, String tenant, String organization, String model, long tokens, long admittedAt) {}
+
+    private final HikariDataSource pool;
+    final Dialect dialect;
+    final String description;
+    private final LongSupplier clock;
+    private final ReentrantLock localWrites = new ReentrantLock(true);
+    private final AtomicLong reservations = new AtomicLong();
+    private final AtomicLong eventSequence = new AtomicLong();
+
+    private Store(HikariDataSource pool, Dialect dialect, String description, LongSupplier clock) {
+        this.pool = pool;
+        this.dialect = dialect;
+        this.description = description;
+        this.clock = clock;
+    }
+
+    /**
+     * Opens (and migrates) the store at {@code url}: {@code embedded:DIR} (SQLite file {@code DIR/tenancy.db}),
+     * {@code jdbc:sqlite:FILE} or {@code jdbc:postgresql://host[:port]/db[?user=…&password=…]}. {@code clock}
+     * replaces the store's clock (tests); null uses the database's.
+     */
+    static Store open(String url, LongSupplier clock) {
+        if (url == null || url.isBlank()) {
+            url = "embedded:./data";
+        }
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("tenancy");
+        config.setConnectionTimeout(10_000);
+        Dialect dialect;
+        String description;
+        if (url.startsWith("embedded:") || url.startsWith("jdbc:sqlite:")) {
+            Path file;
+            if (url.startsWith("embedded:")) {
+                Path dir = Path.of(url.substring("embedded:".length()));
+                try {
+                    Files.createDirectories(dir);
+                } catch (IOException e) {
+                    throw new TenancyException("cannot create the store directory " + dir + " (store.url " + url + "): " + e.getMessage(), e);
+                }
+                file = dir.resolve("tenancy.db");
+            } else {
+                file = Path.of(url.substring("jdbc:sqlite:".length()));
+            }
+            config.setJdbcUrl("jdbc:sqlite:" + file);
+            config.addDataSourceProperty("journal_mode", "WAL");
+            config.addDataSourceProperty("synchronous", "FULL");
+            config.addDataSourceProperty("busy_timeout", "30000");
+            config.addDataSourceProperty("foreign_keys", "true");
+            config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+            config.setMaximumPoolSize(4);
+            dialect = Dialect.SQLITE;
+            description = "embedded store " + file;
+        } else if (url.startsWith("jdbc:postgresql:")) {
+            config.setJdbcUrl(url);
+            config.setMaximumPoolSize(8);
+            dialect = Dialect.POSTGRES;
+            description = "PostgreSQL store " + redact(url);
+        } else {
+            throw new IllegalArgumentException("store.url '" + redact(url) + "' is neither embedded:DIR nor jdbc:postgresql://host/db");
+        }
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new TenancyException("cannot open the " + description + " (store.url): " + rootMessage(e), e);
+        }
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/tenancy").table("tenancy_schema_history")
+                    .load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new TenancyException("cannot migrate the " + description + ": " + rootMessage(e), e);
+        }
+        return new Store(pool, dialect, description, clock);
+    }
+
+    static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&]*", "$1***").replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // ---------------------------------------------------------------- tenants
+
+    Tenant createTenant(Tenant t) {
+        return write(c -> {
+            long now = now(c);
+            if (findTenant(c, t.id()).isPresent()) {
+                throw new IllegalArgumentException("tenant " + t.id() + " exists");
+            }
+            checkParent(c, t);
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO tenant (id, parent_id, jurisdictions, min_tier, pii, "
+                    + "requests_per_minute, tokens_per_minute, tokens_per_day, tokens_per_month, max_concurrent, share_weight, priority, "
+                    + "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                s.setString(1, t.id());
+                s.setString(2, t.parent());
+                bindTenantFields(s, 3, t);
+                s.setLong(13, now);
+                s.setLong(14, now);
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO quota_counter (tenant_id, version) VALUES (?, 0)")) {
+                s.setString(1, t.id());
+                s.executeUpdate();
+            }
+            event(c, now, "tenant.create", t.id(), tenantAttributes(t));
+            return t;
+        });
+    }
+
+    Tenant updateTenant(Tenant t) {
+        return write(c -> {
+            long now = now(c);
+            Tenant old = findTenant(c, t.id()).orElseThrow(() -> new IllegalArgumentException("tenant " + t.id() + " does not exist"));
+            if (!java.util.Objects.equals(old.parent(), t.parent())) {
+                throw new IllegalArgumentException("tenant " + t.id() + " belongs to " + (old.parent() == null ? "no organization" : old.parent())
+                        + "; a tenant cannot move (delete and create it)");
+            }
+            checkParent(c, t);
+            try (PreparedStatement s = c.prepareStatement("UPDATE tenant SET jurisdictions=?, min_tier=?, pii=?, requests_per_minute=?, "
+                    + "tokens_per_minute=?, tokens_per_day=?, tokens_per_month=?, max_concurrent=?, share_weight=?, priority=?, updated_at=? "
+                    + "WHERE id=?")) {
+                bindTenantFields(s, 1, t);
+                s.setLong(11, now);
+                s.setString(12, t.id());
+                s.executeUpdate();
+            }
+            event(c, now, "tenant.update", t.id(), tenantAttributes(t));
+            return t;
+        });
+    }
+
+    private void checkParent(Connection c, Tenant t) throws SQLException {
+        if (t.parent() == null) {
+            return;
+        }
+        Tenant parent = findTenant(c, t.parent()).orElseThrow(() -> new IllegalArgumentException("organization " + t.parent() + " does not exist"));
+        if (!parent.isOrganization()) {
+            throw new IllegalArgumentException(t.parent() + " is a project; projects belong to organizations (two levels)");
+        }
+        if (!parent.jurisdictions().isEmpty()) {
+            for (String j : t.jurisdictions()) {
+                if (!parent.jurisdictions().contains(j)) {
+                    throw new IllegalArgumentException("project " + t.id() + " lists jurisdiction " + j + ", which its organization "
+                            + parent.id() + " does not allow " + parent.jurisdictions() + "; a project can only narrow");
+                }
+            }
+        }
+    }
+
+    void deleteTenant(String id) {
+        write(c -> {
+            long now = now(c);
+            findTenant(c, id).orElseThrow(() -> new IllegalArgumentException("tenant " + id + " does not exist"));
+            try (PreparedStatement s = c.prepareStatement("SELECT id FROM tenant WHERE parent_id = ? ORDER BY id")) {
+                s.setString(1, id);
+                List<String> children = strings(s);
+                if (!children.isEmpty()) {
+                    throw new IllegalArgumentException("organization " + id + " still has projects " + children + "; delete them first");
+                }
+            }
+            for (String sql : List.of("DELETE FROM api_key WHERE tenant_id = ?", "DELETE FROM tenant_grant WHERE tenant_id = ?",
+                    "DELETE FROM quota_counter WHERE tenant_id = ?", "DELETE FROM usage_bucket WHERE tenant_id = ?",
+                    "DELETE FROM reservation WHERE tenant_id = ?", "DELETE FROM tenant WHERE id = ?")) {
+                try (PreparedStatement s = c.prepareStatement(sql)) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
+            }
+            event(c, now, "tenant.delete", id, Map.of());
+            return null;
+        });
+    }
+
+    Optional<Tenant> tenant(String id) {
+        return read(c -> findTenant(c, id));
+    }
+
+    List<Tenant> tenants() {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant ORDER BY COALESCE(parent_id, id), parent_id IS NOT NULL, id");
+                 ResultSet r = s.executeQuery()) {
+                List<Tenant> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(tenantRow(r));
+                }
+                return out;
+            }
+        });
+    }
+
+    private static Optional<Tenant> findTenant(Connection c, String id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(tenantRow(r)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The tenant and its organization (null for an organization), or null when the tenant is gone. */
+    private static Tenant[] chain(Connection c, String id) throws SQLException {
+        Tenant t = findTenant(c, id).orElse(null);
+        if (t == null) {
+            return null;
+        }
+        Tenant org = t.parent() == null ? null : findTenant(c, t.parent()).orElse(null);
+        return new Tenant[] {t, org};
+    }
+
+    private static void bindTenantFields(PreparedStatement s, int i, Tenant t) throws SQLException {
+        s.setString(i, String.join(",", t.jurisdictions()));
+        s.setString(i + 1, t.minTier());
+        s.setString(i + 2, t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
+        Tenant.Quotas q = t.quotas();
+        setLong(s, i + 3, q.requestsPerMinute());
+        setLong(s, i + 4, q.tokensPerMinute());
+        setLong(s, i + 5, q.tokensPerDay());
+        setLong(s, i + 6, q.tokensPerMonth());
+        setLong(s, i + 7, q.maxConcurrent());
+        s.setInt(i + 8, t.weight());
+        s.setString(i + 9, t.priority().label());
+    }
+
+    private static Tenant tenantRow(ResultSet r) throws SQLException {
+        String j = r.getString("jurisdictions");
+        Map<String, String> pii = new LinkedHashMap<>();
+        String p = r.getString("pii");
+        if (p != null && !p.isEmpty()) {
+            for (String kv : p.split(",")) {
+                int eq = kv.indexOf('=');
+                pii.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        Tenant.Quotas q = new Tenant.Quotas(getLong(r, "requests_per_minute"), getLong(r, "tokens_per_minute"),
+                getLong(r, "tokens_per_day"), getLong(r, "tokens_per_month"), getLong(r, "max_concurrent"));
+        return new Tenant(r.getString("id"), r.getString("parent_id"), j == null || j.isEmpty() ? List.of() : List.of(j.split(",")),
+                r.getString("min_tier"), pii, q, r.getInt("share_weight"), Tenant.Priority.parse(r.getString("priority")));
+    }
+
+    private static Map<String, String> tenantAttributes(Tenant t) {
+        Map<String, String> a = new LinkedHashMap<>();
+        if (t.parent() != null) {
+            a.put("parent", t.parent());
+        }
+        a.put("jurisdictions", String.join(",", t.jurisdictions()));
+        if (t.minTier() != null) {
+            a.put("min_tier", t.minTier());
+        }
+        a.put("pii", t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(",")));
+        Tenant.Quotas q = t.quotas();
+        a.put("quotas", "rpm=" + q.requestsPerMinute() + ",tpm=" + q.tokensPerMinute() + ",tpd=" + q.tokensPerDay()
+                + ",tpmonth=" + q.tokensPerMonth() + ",concurrent=" + q.maxConcurrent());
+        a.put("share", "weight=" + t.weight() + ",priority=" + t.priority().label());
+        return a;
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    ApiKey.Issued createKey(String tenant, Set<ApiKey.Scope> scopes, String name, Instant expiresAt) {
+        if (scopes.isEmpty()) {
+            throw new IllegalArgumentException("a key needs at least one scope (inference, auditor, admin)");
+        }
+        return write(c -> {
+            long now = now(c);
+            findTenant(c, tenant).orElseThrow(() -> new IllegalArgumentException("tenant " + tenant + " does not exist"));
+            return insertKey(c, now, tenant, scopes, name, expiresAt);
+        });
+    }
+
+    private ApiKey.Issued insertKey(Connection c, long now, String tenant, Set<ApiKey.Scope> scopes, String name, Instant expiresAt)
+            throws SQLException {
+        if (expiresAt != null && expiresAt.toEpochMilli() <= now) {
+            throw new IllegalArgumentException("expiry " + expiresAt + " is in the past");
+        }
+        Keys.Fresh fresh = Keys.generate();
+        String label = name == null ? "" : name;
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO api_key (lookup, tenant_id, sha256, scopes, name, created_at, expires_at) "
+                + "VALUES (?,?,?,?,?,?,?)")) {
+            s.setString(1, fresh.lookup());
+            s.setString(2, tenant);
+            s.setString(3, fresh.sha256Hex());
+            s.setString(4, scopeList(scopes));
+            s.setString(5, label);
+            s.setLong(6, now);
+            setLong(s, 7, expiresAt == null ? null : expiresAt.toEpochMilli());
+            s.executeUpdate();
+        }
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("tenant", tenant);
+        a.put("scopes", scopeList(scopes));
+        if (expiresAt != null) {
+            a.put("expires_at", expiresAt.toString());
+        }
+        event(c, now, "key.create", fresh.lookup(), a);
+        ApiKey key = new ApiKey(fresh.lookup(), tenant, scopes, label, Instant.ofEpochMilli(now), expiresAt, null, null);
+        return new ApiKey.Issued(key, fresh.key());
+    }
+
+    List<ApiKey> keys(String tenant) {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement(tenant == null ? "SELECT * FROM api_key ORDER BY tenant_id, created_at, lookup"
+                    : "SELECT * FROM api_key WHERE tenant_id = ? ORDER BY created_at, lookup")) {
+                if (tenant != null) {
+                    s.setString(1, tenant);
+                }
+                try (ResultSet r = s.executeQuery()) {
+                    List<ApiKey> out = new ArrayList<>();
+                    while (r.next()) {
+                        out.add(keyRow(r));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    ApiKey revokeKey(String lookup) {
+        return write(c -> {
+            long now = now(c);
+            ApiKey k = findKey(c, lookup).orElseThrow(() -> new IllegalArgumentException("key " + lookup + " does not exist"));
+            if (k.revokedAt() == null) {
+                try (PreparedStatement s = c.prepareStatement("UPDATE api_key SET revoked_at = ? WHERE lookup = ?")) {
+                    s.setLong(1, now);
+                    s.setString(2, lookup);
+                    s.executeUpdate();
+                }
+                event(c, now, "key.revoke", lookup, Map.of("tenant", k.tenant()));
+            }
+            return findKey(c, lookup).orElseThrow();
+        });
+    }
+
+    /** A new key with the old one's tenant, scopes, name and expiry; the old one stops working after {@code graceMillis}. */
+    ApiKey.Issued rotateKey(String lookup, long graceMillis) {
+        if (graceMillis < 0) {
+            throw new IllegalArgumentException("grace must be 0 or more");
+        }
+        return write(c -> {
+            long now = now(c);
+            ApiKey old = findKey(c, lookup).orElseThrow(() -> new IllegalArgumentException("key " + lookup + " does not exist"));
+            if (!old.activeAt(Instant.ofEpochMilli(now))) {
+                throw new IllegalArgumentException("key " + lookup + " is revoked or expired; create a new key instead");
+            }
+            ApiKey.Issued fresh = insertKey(c, now, old.tenant(), old.scopes(), old.name(), old.expiresAt());
+            long end = now + graceMillis;
+            try (PreparedStatement s = c.prepareStatement("UPDATE api_key SET revoked_at = ?, replaced_by = ? WHERE lookup = ?")) {
+                s.setLong(1, end);
+                s.setString(2, fresh.key().lookup());
+                s.setString(3, lookup);
+                s.executeUpdate();
+            }
+            event(c, now, "key.rotate", lookup, Map.of("tenant", old.tenant(), "replaced_by", fresh.key().lookup(),
+                    "revoked_at", Instant.ofEpochMilli(end).toString()));
+            return fresh;
+        });
+    }
+
+    Authentication authenticate(String bearer) {
+        Keys.Parsed parsed = Keys.parse(bearer);
+        if (parsed == null) {
+            return new Authentication.Rejected(Authentication.Reason.NOT_A_STORE_KEY);
+        }
+        return read(c -> {
+            long now = now(c);
+            String storedHash = null;
+            ApiKey key = null;
+            try (PreparedStatement s = c.prepareStatement("SELECT * FROM api_key WHERE lookup = ?")) {
+                s.setString(1, parsed.lookup());
+                try (ResultSet r = s.executeQuery()) {
+                    if (r.next()) {
+                        storedHash = r.getString("sha256");
+                        key = keyRow(r);
+                    }
+                }
+            }
+            if (!Keys.matches(parsed.sha256(), storedHash)) {
+                return new Authentication.Rejected(Authentication.Reason.UNKNOWN);
+            }
+            if (key.revokedAt() != null && key.revokedAt().toEpochMilli() <= now) {
+                return new Authentication.Rejected(Authentication.Reason.REVOKED);
+            }
+            if (key.expiresAt() != null && key.expiresAt().toEpochMilli() <= now) {
+                return new Authentication.Rejected(Authentication.Reason.EXPIRED);
+            }
+            Tenant[] chain = chain(c, key.tenant());
+            if (chain == null) {
+                return new Authentication.Rejected(Authentication.Reason.UNKNOWN);
+            }
+            return new Authentication.Authenticated(new Authentication.Principal(chain[0], chain[1] == null ? null : chain[1].id(),
+                    EffectivePolicy.of(chain[0], chain[1]), key.scopes(), key.lookup()));
+        });
+    }
+
+    private static Optional<ApiKey> findKey(Connection c, String lookup) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM api_key WHERE lookup = ?")) {
+            s.setString(1, lookup);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(keyRow(r)) : Optional.empty();
+            }
+        }
+    }
+
+    private static ApiKey keyRow(ResultSet r) throws SQLException {
+        Set<ApiKey.Scope> scopes = EnumSet.noneOf(ApiKey.Scope.class);
+        for (String s : r.getString("scopes").split(",")) {
+            if (!s.isEmpty()) {
+                scopes.add(ApiKey.Scope.parse(s));
+            }
+        }
+        return new ApiKey(r.getString("lookup"), r.getString("tenant_id"), scopes, r.getString("name"), instant(getLong(r, "created_at")),
+                instant(getLong(r, "expires_at")), instant(getLong(r, "revoked_at")), r.getString("replaced_by"));
+    }
+
+    private static String scopeList(Set<ApiKey.Scope> scopes) {
+        return scopes.stream().sorted().map(ApiKey.Scope::label).collect(Collectors.joining(","));
+    }
+
+    // ---------------------------------------------------------------- grants
+
+    Grant addGrant(String tenant, String model, Instant startsAt, Instant endsAt) {
+        return write(c -> {
+            long now = now(c);
+            findTenant(c, tenant).orElseThrow(() -> new IllegalArgumentException("tenant " + tenant + " does not exist"));
+            Grant g = new Grant("g-" + UUID.randomUUID().toString().substring(0, 8), tenant, model, startsAt, endsAt);
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO tenant_grant (id, tenant_id, model, starts_at, ends_at, created_at) "
+                    + "VALUES (?,?,?,?,?,?)")) {
+                s.setString(1, g.id());
+                s.setString(2, tenant);
+                s.setString(3, model);
+                s.setLong(4, startsAt.toEpochMilli());
+                s.setLong(5, endsAt.toEpochMilli());
+                s.setLong(6, now);
+                s.executeUpdate();
+            }
+            event(c, now, "grant.create", g.id(), Map.of("tenant", tenant, "model", model, "starts_at", startsAt.toString(),
+                    "ends_at", endsAt.toString()));
+            return g;
+        });
+    }
+
+    void removeGrant(String id) {
+        write(c -> {
+            long now = now(c);
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM tenant_grant WHERE id = ?")) {
+                s.setString(1, id);
+                if (s.executeUpdate() == 0) {
+                    throw new IllegalArgumentException("grant " + id + " does not exist");
+                }
+            }
+            event(c, now, "grant.delete", id, Map.of());
+            return null;
+        });
+    }
+
+    List<Grant> grants(String tenant) {
+        return read(c -> grants(c, tenant == null ? List.of() : List.of(tenant)));
+    }
+
+    private static List<Grant> grants(Connection c, List<String> tenants) throws SQLException {
+        String where = tenants.isEmpty() ? "" : " WHERE tenant_id IN (" + String.join(",", java.util.Collections.nCopies(tenants.size(), "?")) + ")";
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant_grant" + where + " ORDER BY tenant_id, starts_at, id")) {
+            for (int i = 0; i < tenants.size(); i++) {
+                s.setString(i + 1, tenants.get(i));
+            }
+            try (ResultSet r = s.executeQuery()) {
+                List<Grant> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(new Grant(r.getString("id"), r.getString("tenant_id"), r.getString("model"),
+                            Instant.ofEpochMilli(r.getLong("starts_at")), Instant.ofEpochMilli(r.getLong("ends_at"))));
+                }
+                return out;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- admission
+
+    sealed interface Reserved {}
+
+    record Ok(Reservation reservation, Tenant tenant) implements Reserved {}
+
+    record No(Admission.Refused refusal) implements Reserved {}
+
+    Reserved reserve(String tenantId, String model, long tokens, long leaseMillis) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("reservation of " + tokens + " tokens");
+        }
+        return write(c -> {
+            long now = now(c);
+            Tenant[] chain = chain(c, tenantId);
+            if (chain == null) {
+                return new No(new Admission.Refused(401, "invalid_api_key", "tenant " + tenantId + " no longer exists", 0));
+            }
+            Tenant tenant = chain[0], org = chain[1];
+            List<Tenant> members = org == null ? List.of(tenant) : List.of(org, tenant);
+            Admission.Refused refused = checkGrants(c, members, model, now);
+            if (refused != null) {
+                return new No(refused);
+            }
+            boolean limited = members.stream().anyMatch(t -> !t.quotas().unlimited());
+            if (limited) {
+                if (dialect == Dialect.POSTGRES) {
+                    for (String id : new TreeSet<>(members.stream().map(Tenant::id).toList())) {
+                        try (PreparedStatement s = c.prepareStatement("SELECT version FROM quota_counter WHERE tenant_id = ? FOR UPDATE")) {
+                            s.setString(1, id);
+                            s.executeQuery().close();
+                        }
+                    }
+                }
+                for (Tenant t : members.reversed()) {
+                    refused = checkLimits(c, t, tokens, now);
+                    if (refused != null) {
+                        return new No(refused);
+                    }
+                }
+            }
+            Reservation res = new Reservation(UUID.randomUUID().toString(), tenant.id(), org == null ? null : org.id(), model, tokens, now);
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO reservation (id, tenant_id, organization_id, model, tokens, "
+                    + "admitted_at, expires_at) VALUES (?,?,?,?,?,?,?)")) {
+                s.setString(1, res.id());
+                s.setString(2, res.tenant());
+                s.setString(3, res.organization());
+                s.setString(4, model);
+                s.setLong(5, tokens);
+                s.setLong(6, now);
+                s.setLong(7, now + leaseMillis);
+                s.executeUpdate();
+            }
+            for (Tenant t : members) {
+                charge(c, t.id(), now, tokens, 1);
+            }
+            if (reservations.incrementAndGet() % PURGE_EVERY == 0) {
+                purge(c, members, now);
+            }
+            return new Ok(res, tenant);
+        });
+    }
+
+    private static Admission.Refused checkGrants(Connection c, List<Tenant> members, String model, long now) throws SQLException {
+        List<Grant> grants = grants(c, members.stream().map(Tenant::id).toList());
+        if (grants.isEmpty() || grants.stream().anyMatch(g -> g.covers(model, now))) {
+            return null;
+        }
+        long next = grants.stream().filter(g -> g.model().equals("*") || g.model().equals(model))
+                .mapToLong(g -> g.startsAt().toEpochMilli()).filter(s -> s > now).min().orElse(-1);
+        return Admission.Refused.quotaExceeded("no active grant of model " + model + " for tenant " + members.getLast().id()
+                        + (next > 0 ? "; the next starts at " + Instant.ofEpochMilli(next) : ""),
+                next > 0 ? ceilSeconds(next - now) : DAY / SECOND);
+    }
+
+    private Admission.Refused checkLimits(Connection c, Tenant t, long tokens, long now) throws SQLException {
+        Tenant.Quotas q = t.quotas();
+        if (q.maxConcurrent() != null) {
+            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM reservation WHERE (tenant_id = ? OR organization_id = ?) "
+                    + "AND expires_at > ?")) {
+                s.setString(1, t.id());
+                s.setString(2, t.id());
+                s.setLong(3, now);
+                long live = single(s);
+                if (live + 1 > q.maxConcurrent()) {
+                    return Admission.Refused.rateLimited("tenant " + t.id() + " has " + live + " requests in flight; max_concurrent is "
+                            + q.maxConcurrent(), 1);
+                }
+            }
+        }
+        if (!q.windowed()) {
+            return null;
+        }
+        long[] used = new long[4]; // requests/min, tokens/min, tokens/day, tokens/month
+        try (PreparedStatement s = c.prepareStatement("SELECT span, COALESCE(SUM(tokens), 0), COALESCE(SUM(requests), 0) FROM usage_bucket "
+                + "WHERE tenant_id = ? AND ((span = ? AND bucket_start > ?) OR (span = ? AND bucket_start > ?) OR (span = ? AND bucket_start > ?)) "
+                + "GROUP BY span")) {
+            s.setString(1, t.id());
+            s.setLong(2, SECOND);
+            s.setLong(3, now - MINUTE - SECOND);
+            s.setLong(4, MINUTE);
+            s.setLong(5, now - DAY - MINUTE);
+            s.setLong(6, HOUR);
+            s.setLong(7, now - MONTH - HOUR);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    long span = r.getLong(1);
+                    if (span == SECOND) {
+                        used[1] = r.getLong(2);
+                        used[0] = r.getLong(3);
+                    } else if (span == MINUTE) {
+                        used[2] = r.getLong(2);
+                    } else if (span == HOUR) {
+                        used[3] = r.getLong(2);
+                    }
+                }
+            }
+        }
+        Admission.Refused r;
+        if ((r = window(c, t, "requests_per_minute", q.requestsPerMinute(), used[0], 1, SECOND, MINUTE, false, now)) != null
+                || (r = window(c, t, "tokens_per_minute", q.tokensPerMinute(), used[1], tokens, SECOND, MINUTE, true, now)) != null
+                || (r = window(c, t, "tokens_per_day", q.tokensPerDay(), used[2], tokens, MINUTE, DAY, true, now)) != null
+                || (r = window(c, t, "tokens_per_month", q.tokensPerMonth(), used[3], tokens, HOUR, MONTH, true, now)) != null) {
+            return r;
+        }
+        return null;
+    }
+
+    private static Admission.Refused window(Connection c, Tenant t, String setting, Long limit, long used, long need, long span,
+                                            long window, boolean tokens, long now) throws SQLException {
+        if (limit == null || used + need <= limit) {
+            return null;
+        }
+        boolean perMinute = window == MINUTE;
+        String what = tokens ? "tokens" : "requests";
+        if (need > limit) {
+            String message = "a reservation of " + need + " " + what + " exceeds tenant " + t.id() + "'s " + setting + " of " + limit
+                    + " (lower max_tokens or raise " + setting + ")";
+            return perMinute ? Admission.Refused.rateLimited(message, window / SECOND) : Admission.Refused.quotaExceeded(message, window / SECOND);
+        }
+        long excess = used + need - limit;
+        long freeAt = now + window;
+        try (PreparedStatement s = c.prepareStatement("SELECT bucket_start, " + (tokens ? "tokens" : "requests")
+                + " FROM usage_bucket WHERE tenant_id = ? AND span = ? AND bucket_start > ? ORDER BY bucket_start")) {
+            s.setString(1, t.id());
+            s.setLong(2, span);
+            s.setLong(3, now - window - span);
+            try (ResultSet r = s.executeQuery()) {
+                long freed = 0;
+                while (r.next()) {
+                    freed += r.getLong(2);
+                    if (freed >= excess) {
+                        freeAt = r.getLong(1) + span + window;
+                        break;
+                    }
+                }
+            }
+        }
+        String message = "tenant " + t.id() + " used " + used + " of " + limit + " " + what + " in the last "
+                + (window == MINUTE ? "minute" : window == DAY ? "24 hours" : "30 days") + "; this request needs " + need + " (" + setting + ")";
+        long retry = ceilSeconds(freeAt - now);
+        return perMinute ? Admission.Refused.rateLimited(message, retry) : Admission.Refused.quotaExceeded(message, retry);
+    }
+
+    private void charge(Connection c, String tenant, long at, long tokens, long requests) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO usage_bucket (tenant_id, span, bucket_start, tokens, requests) "
+                + "VALUES (?,?,?,?,?) ON CONFLICT (tenant_id, span, bucket_start) DO UPDATE SET tokens = usage_bucket.tokens + EXCLUDED.tokens, "
+                + "requests = usage_bucket.requests + EXCLUDED.requests")) {
+            for (long span : SPANS) {
+                s.setString(1, tenant);
+                s.setLong(2, span);
+                s.setLong(3, at - Math.floorMod(at, span));
+                s.setLong(4, tokens);
+                s.setLong(5, requests);
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    private static void purge(Connection c, List<Tenant> members, long now) throws SQLException {
+        try (PreparedStatement b = c.prepareStatement("DELETE FROM usage_bucket WHERE tenant_id = ? AND ((span = ? AND bucket_start < ?) "
+                + "OR (span = ? AND bucket_start < ?) OR (span = ? AND bucket_start < ?))");
+             PreparedStatement r = c.prepareStatement("DELETE FROM reservation WHERE tenant_id = ? AND expires_at <= ?")) {
+            for (Tenant t : members) {
+                b.setString(1, t.id());
+                b.setLong(2, SECOND);
+                b.setLong(3, now - 2 * MINUTE);
+                b.setLong(4, MINUTE);
+                b.setLong(5, now - 2 * DAY);
+                b.setLong(6, HOUR);
+                b.setLong(7, now - 2 * MONTH);
+                b.executeUpdate();
+                r.setString(1, t.id());
+                r.setLong(2, now);
+                r.executeUpdate();
+            }
+        }
+    }
+
+    void settle(Reservation res, String requestId, Metering.Usage usage) {
+        write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM reservation WHERE id = ?")) {
+                s.setString(1, res.id());
+                s.executeUpdate();
+            }
+            long real = usage == null ? 0 : usage.tokens();
+            long delta = real - res.tokens();
+            if (delta != 0) {
+                List<String> members = res.organization() == null ? List.of(res.tenant()) : List.of(res.organization(), res.tenant());
+                if (delta > 0 && dialect == Dialect.POSTGRES) {
+                    for (String id : new TreeSet<>(members)) {
+                        try (PreparedStatement s = c.prepareStatement("SELECT version FROM quota_counter WHERE tenant_id = ? FOR UPDATE")) {
+                            s.setString(1, id);
+                            s.executeQuery().close();
+                        }
+                    }
+                }
+                for (String id : members) {
+                    charge(c, id, res.admittedAt(), delta, 0);
+                }
+            }
+            if (usage != null) {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO usage_record (request_id, tenant_id, organization_id, model, node, "
+                        + "started_at, duration_ms, tokens_in, tokens_out, energy_joules) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+                    s.setString(1, requestId == null ? res.id() : requestId);
+                    s.setString(2, res.tenant());
+                    s.setString(3, res.organization());
+                    s.setString(4, res.model());
+                    s.setString(5, usage.node());
+                    s.setLong(6, res.admittedAt());
+                    s.setLong(7, usage.durationMillis());
+                    s.setLong(8, usage.tokensIn());
+                    s.setLong(9, usage.tokensOut());
+                    s.setDouble(10, usage.energyJoules());
+                    s.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    void renew(Reservation res, long leaseMillis) {
+        write(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE reservation SET expires_at = ? WHERE id = ?")) {
+                s.setLong(1, now(c) + leaseMillis);
+                s.setString(2, res.id());
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Tokens charged to {@code tenant} in buckets of {@code span} starting after {@code since} (tests, reports). */
+    long chargedTokens(String tenant, long span, long since) {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens), 0) FROM usage_bucket WHERE tenant_id = ? AND span = ? "
+                    + "AND bucket_start > ?")) {
+                s.setString(1, tenant);
+                s.setLong(2, span);
+                s.setLong(3, since);
+                return single(s);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- metering
+
+    List<Metering.Rollup> rollups(Instant from, Instant to, String tenant) {
+        return read(c -> {
+            String who = tenant == null ? "" : " AND (tenant_id = ? OR organization_id = ?)";
+            try (PreparedStatement s = c.prepareStatement("SELECT tenant_id, model, node, started_at / " + DAY + " AS day, COUNT(*), "
+                    + "SUM(tokens_in), SUM(tokens_out), SUM(duration_ms), SUM(energy_joules) FROM usage_record "
+                    + "WHERE started_at >= ? AND started_at < ?" + who + " GROUP BY tenant_id, model, node, started_at / " + DAY
+                    + " ORDER BY 4, 1, 2, 3")) {
+                s.setLong(1, from.toEpochMilli());
+                s.setLong(2, to.toEpochMilli());
+                if (tenant != null) {
+                    s.setString(3, tenant);
+                    s.setString(4, tenant);
+                }
+                try (ResultSet r = s.executeQuery()) {
+                    List<Metering.Rollup> out = new ArrayList<>();
+                    while (r.next()) {
+                        out.add(new Metering.Rollup(r.getString(1), r.getString(2), r.getString(3), LocalDate.ofEpochDay(r.getLong(4)),
+                                r.getLong(5), r.getLong(6), r.getLong(7), r.getLong(8), r.getDouble(9)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    List<Metering.IdleGrant> idleGrants(Instant from, Instant to, double threshold) {
+        return read(c -> {
+            long f = from.toEpochMilli(), t = to.toEpochMilli();
+            List<Grant> active = grants(c, List.of()).stream()
+                    .filter(g -> g.startsAt().toEpochMilli() < t && g.endsAt().toEpochMilli() > f).toList();
+            Map<String, Integer> weights = new LinkedHashMap<>();
+            for (Tenant tn : tenantsIn(c, active.stream().map(Grant::tenant).distinct().toList())) {
+                weights.put(tn.id(), tn.weight());
+            }
+            List<Metering.IdleGrant> out = new ArrayList<>();
+            for (Grant g : active) {
+                long lo = Math.max(f, g.startsAt().toEpochMilli()), hi = Math.min(t, g.endsAt().toEpochMilli());
+                int totalWeight = active.stream().filter(o -> o.model().equals(g.model())).map(Grant::tenant).distinct()
+                        .mapToInt(id -> weights.getOrDefault(id, 1)).sum();
+                double share = (double) weights.getOrDefault(g.tenant(), 1) / Math.max(1, totalWeight);
+                String onModel = g.model().equals("*") ? "" : " AND model = ?";
+                long served, used;
+                try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM usage_record "
+                        + "WHERE started_at >= ? AND started_at < ?" + onModel)) {
+                    s.setLong(1, lo);
+                    s.setLong(2, hi);
+                    if (!onModel.isEmpty()) {
+                        s.setString(3, g.model());
+                    }
+                    served = single(s);
+                }
+                try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM usage_record "
+                        + "WHERE started_at >= ? AND started_at < ? AND (tenant_id = ? OR organization_id = ?)" + onModel)) {
+                    s.setLong(1, lo);
+                    s.setLong(2, hi);
+                    s.setString(3, g.tenant());
+                    s.setString(4, g.tenant());
+                    if (!onModel.isEmpty()) {
+                        s.setString(5, g.model());
+                    }
+                    used = single(s);
+                }
+                double usedOfShare = served == 0 ? 0 : used / (share * served);
+                if (usedOfShare < threshold) {
+                    out.add(new Metering.IdleGrant(g, share, used, served, usedOfShare));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static List<Tenant> tenantsIn(Connection c, List<String> ids) throws SQLException {
+        List<Tenant> out = new ArrayList<>();
+        for (String id : ids) {
+            findTenant(c, id).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- admin events (outbox)
+
+    private void event(Connection c, long now, String action, String subject, Map<String, String> attributes) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO admin_event (id, time_ms, action, subject, attributes) VALUES (?,?,?,?,?)")) {
+            s.setString(1, String.format("%016x-%016x-%s", now, eventSequence.incrementAndGet(), UUID.randomUUID()));
+            s.setLong(2, now);
+            s.setString(3, action);
+            s.setString(4, subject);
+            s.setString(5, attributes.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().replace('\n', ' '))
+                    .collect(Collectors.joining("\n")));
+            s.executeUpdate();
+        }
+    }
+
+    /** Hands every undrained admin event, oldest first, to {@code sink}, marking each drained after the sink returns. */
+    int drainAdminEvents(Consumer<AuditEntry.AdminEvent> sink) {
+        List<String[]> pending = read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT id, time_ms, action, subject, attributes FROM admin_event "
+                    + "WHERE drained_at IS NULL ORDER BY time_ms, id"); ResultSet r = s.executeQuery()) {
+                List<String[]> out = new ArrayList<>();
+                while (r.next()) {
+                    out.add(new String[] {r.getString(1), Long.toString(r.getLong(2)), r.getString(3), r.getString(4), r.getString(5)});
+                }
+                return out;
+            }
+        });
+        for (String[] e : pending) {
+            List<AuditEntry.Attribute> attributes = new ArrayList<>();
+            for (String line : e[4].split("\n")) {
+                int eq = line.indexOf('=');
+                if (eq > 0) {
+                    attributes.add(new AuditEntry.Attribute(line.substring(0, eq), line.substring(eq + 1)));
+                }
+            }
+            sink.accept(new AuditEntry.AdminEvent(Long.parseLong(e[1]), e[2], e[3], attributes));
+            write(c -> {
+                try (PreparedStatement s = c.prepareStatement("UPDATE admin_event SET drained_at = ? WHERE id = ?")) {
+                    s.setLong(1, now(c));
+                    s.setString(2, e[0]);
+                    s.executeUpdate();
+                }
+                return null;
+            });
+        }
+        return pending.size();
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    long now(Connection c) throws SQLException {
+        if (clock != null) {
+            return clock.getAsLong();
+        }
+        if (dialect == Dialect.POSTGRES) {
+            try (PreparedStatement s = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")) {
+                return single(s);
+            }
+        }
+        return System.currentTimeMillis();
+    }
+
+    <T> T read(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new TenancyException(description + " failed: " + e.getMessage() + " (check store.url and that the database is up)", e);
+        }
+    }
+
+    /** One transaction; retried on deadlock, serialization failure or a busy SQLite file. */
+    <T> T write(Work<T> work) {
+        SQLException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            boolean local = dialect == Dialect.SQLITE;
+            if (local) {
+                localWrites.lock();
+            }
+            try (Connection c = pool.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    T result = work.run(c);
+                    c.commit();
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                last = e;
+                if (!transientFailure(e)) {
+                    break;
+                }
+            } finally {
+                if (local) {
+                    localWrites.unlock();
+                }
+            }
+        }
+        throw new TenancyException(description + " failed: " + last.getMessage() + " (check store.url and that the database is up)", last);
+    }
+
+    private static boolean transientFailure(SQLException e) {
+        String state = e.getSQLState();
+        String message = String.valueOf(e.getMessage());
+        return "40001".equals(state) || "40P01".equals(state) || message.contains("SQLITE_BUSY") || message.contains("database is locked");
+    }
+
+    private static long single(PreparedStatement s) throws SQLException {
+        try (ResultSet r = s.executeQuery()) {
+            r.next();
+            return r.getLong(1);
+        }
+    }
+
+    private static List<String> strings(PreparedStatement s) throws SQLException {
+        try (ResultSet r = s.executeQuery()) {
+            List<String> out = new ArrayList<>();
+            while (r.next()) {
+                out.add(r.getString(1));
+            }
+            return out;
+        }
+    }
+
+    private static void setLong(PreparedStatement s, int i, Long v) throws SQLException {
+        if (v == null) {
+            s.setNull(i, Types.BIGINT);
+        } else {
+            s.setLong(i, v);
+        }
+    }
+
+    private static Long getLong(ResultSet r, String column) throws SQLException {
+        long v = r.getLong(column);
+        return r.wasNull() ? null : v;
+    }
+
+    private static Instant instant(Long millis) {
+        return millis == null ? null : Instant.ofEpochMilli(millis);
+    }
+
+    static long ceilSeconds(long millis) {
+        return Math.max(1, (millis + SECOND - 1) / SECOND);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage()).lines().findFirst().orElse(t.getClass().getSimpleName());
+    }
+}
