@@ -380,7 +380,7 @@ final class Store implements AutoCloseable {
         return write(c -> {
             long now = now(c);
             ApiKey k = findKey(c, lookup).orElseThrow(() -> new IllegalArgumentException("key " + lookup + " does not exist"));
-            if (k.revokedAt() == null) {
+            if (k.revokedAt() == null || k.revokedAt().toEpochMilli() > now) {
                 try (PreparedStatement s = c.prepareStatement("UPDATE api_key SET revoked_at = ? WHERE lookup = ?")) {
                     s.setLong(1, now);
                     s.setString(2, lookup);

@@ -138,18 +138,22 @@ abstract class StoreContract {
 
         ApiKey.Issued again = tenancy.rotateKey(rotated.key().lookup(), Duration.ZERO);
         assertInstanceOf(Authentication.Rejected.class, tenancy.authenticate(rotated.secret()), "no grace: stops at once");
+        ApiKey.Issued last = tenancy.rotateKey(again.key().lookup(), Duration.ofHours(1));
+        assertInstanceOf(Authentication.Authenticated.class, tenancy.authenticate(again.secret()), "within its grace");
         tenancy.revokeKey(again.key().lookup());
         assertEquals(Authentication.Reason.REVOKED, assertInstanceOf(Authentication.Rejected.class,
-                tenancy.authenticate(again.secret())).reason());
+                tenancy.authenticate(again.secret())).reason(), "revoking cuts a rotation's grace short");
         assertThrows(IllegalArgumentException.class, () -> tenancy.rotateKey(again.key().lookup(), Duration.ZERO));
+        assertInstanceOf(Authentication.Authenticated.class, tenancy.authenticate(last.secret()));
 
         List<AuditEntry.AdminEvent> events = new ArrayList<>();
-        assertEquals(7, tenancy.drainAdminEvents(events::add));
-        assertEquals(List.of("tenant.create", "key.create", "key.create", "key.rotate", "key.create", "key.rotate", "key.revoke"),
+        assertEquals(9, tenancy.drainAdminEvents(events::add));
+        assertEquals(List.of("tenant.create", "key.create", "key.create", "key.rotate", "key.create", "key.rotate", "key.create",
+                        "key.rotate", "key.revoke"),
                 events.stream().map(AuditEntry.AdminEvent::action).toList());
         for (AuditEntry.AdminEvent e : events) {
             String text = e.toString();
-            for (String s : List.of(secret, rotated.secret(), again.secret())) {
+            for (String s : List.of(secret, rotated.secret(), again.secret(), last.secret())) {
                 assertFalse(text.contains(s.substring(20)), "an admin event holds a key secret");
             }
             e.encode();
