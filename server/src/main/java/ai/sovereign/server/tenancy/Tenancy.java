@@ -68,6 +68,10 @@ public final class Tenancy implements AutoCloseable {
         return store;
     }
 
+    FairQueue queue(String model) {
+        return queues.get(model);
+    }
+
     /** "embedded store FILE" or "PostgreSQL store URL" (password redacted), for logs. */
     public String description() {
         return store.description;
