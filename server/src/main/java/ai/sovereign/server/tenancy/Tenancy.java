@@ -1,6 +1,7 @@
 package ai.sovereign.server.tenancy;
 
 import ai.sovereign.ledger.AuditEntry;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +29,8 @@ import java.util.function.LongSupplier;
  *   case Refused r -> status r.status(), error.code r.code(), Retry-After r.retryAfterSeconds()
  * }
  * tenancy.drainAdminEvents(ledger::appendAdmin);                 // periodically: admin changes to the ledger
+ * tenancy.registerMetrics(registry);                             // sovereign_tenant_* series on /metrics
+ * new TenancyApi(tenancy).handle(principal, method, path, query, body);   // /admin/… and /v1/usage
  * }</pre>
  * {@code admit} first reserves the tokens in the store (exact across instances sharing PostgreSQL:
  * see {@link Store}), then takes a slot in the model's {@link FairQueue} (this instance's share of
@@ -49,6 +52,7 @@ public final class Tenancy implements AutoCloseable {
     private final Store store;
     private final Map<String, FairQueue> queues = new ConcurrentHashMap<>();
     private volatile Duration queueWait = DEFAULT_QUEUE_WAIT;
+    private volatile TenancyMetrics metrics;
 
     private Tenancy(Store store) {
         this.store = store;
@@ -96,6 +100,11 @@ public final class Tenancy implements AutoCloseable {
         queues.put(model, new FairQueue(model, slots, maxQueued));
     }
 
+    /** Registers the per-tenant series ({@code sovereign_tenant_*}, {@code sovereign_fair_queue_*}) in {@code registry}. */
+    public void registerMetrics(PrometheusRegistry registry) {
+        metrics = new TenancyMetrics(registry, queues);
+    }
+
     /** How long {@link #admit} waits for a slot of a saturated model. */
     public void queueWait(Duration wait) {
         this.queueWait = wait;
@@ -107,16 +116,28 @@ public final class Tenancy implements AutoCloseable {
      */
     public Admission admit(String tenant, String model, long tokens) {
         Store.Reserved reserved = store.reserve(tenant, model, tokens, LEASE.toMillis());
-        return switch (reserved) {
+        Admission outcome = switch (reserved) {
             case Store.No no -> no.refusal();
             case Store.Ok ok -> queue(ok, model, tokens);
         };
+        TenancyMetrics m = metrics;
+        if (m != null) {
+            m.admission(tenant, outcome);
+        }
+        return outcome;
+    }
+
+    void settled(Store.Reservation reservation, Metering.Usage usage) {
+        TenancyMetrics m = metrics;
+        if (m != null && usage != null) {
+            m.settled(reservation, usage);
+        }
     }
 
     private Admission queue(Store.Ok ok, String model, long tokens) {
         FairQueue queue = queues.get(model);
         if (queue == null) {
-            return new Admission.Admitted(new Ticket(store, ok.reservation(), null));
+            return new Admission.Admitted(new Ticket(this, ok.reservation(), null));
         }
         FairQueue.Outcome outcome;
         try {
@@ -127,7 +148,7 @@ public final class Tenancy implements AutoCloseable {
             return Admission.Refused.rateLimited("interrupted while queued for model " + model, 1);
         }
         return switch (outcome) {
-            case FairQueue.Slot slot -> new Admission.Admitted(new Ticket(store, ok.reservation(), slot));
+            case FairQueue.Slot slot -> new Admission.Admitted(new Ticket(this, ok.reservation(), slot));
             case FairQueue.Full full -> {
                 store.settle(ok.reservation(), null, null);
                 yield Admission.Refused.rateLimited(full.message(), full.retryAfterSeconds());

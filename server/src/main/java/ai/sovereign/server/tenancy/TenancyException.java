@@ -5,6 +5,9 @@ package ai.sovereign.server.tenancy;
  * (never its password) and the setting to check; the SQL cause is chained for the server log.
  */
 public final class TenancyException extends RuntimeException {
+    @java.io.Serial
+    private static final long serialVersionUID = 1L;
+
     TenancyException(String message, Throwable cause) {
         super(message, cause);
     }

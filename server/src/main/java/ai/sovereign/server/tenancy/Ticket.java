@@ -10,13 +10,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * idempotent; {@link #close()} releases a ticket that was neither (use try-with-resources).
  */
 public final class Ticket implements AutoCloseable {
+    private final Tenancy tenancy;
     private final Store store;
     private final FairQueue.Slot slot;
     private final AtomicBoolean done = new AtomicBoolean();
     final Store.Reservation reservation;
 
-    Ticket(Store store, Store.Reservation reservation, FairQueue.Slot slot) {
-        this.store = store;
+    Ticket(Tenancy tenancy, Store.Reservation reservation, FairQueue.Slot slot) {
+        this.tenancy = tenancy;
+        this.store = tenancy.store();
         this.reservation = reservation;
         this.slot = slot;
     }
@@ -38,6 +40,7 @@ public final class Ticket implements AutoCloseable {
         if (done.compareAndSet(false, true)) {
             freeSlot();
             store.settle(reservation, requestId, usage);
+            tenancy.settled(reservation, usage);
         }
     }
 

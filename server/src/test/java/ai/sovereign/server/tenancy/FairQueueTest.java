@@ -75,11 +75,14 @@ class FairQueueTest {
                     while (!stop.get()) {
                         try {
                             FairQueue.Outcome o = q.acquire(tenant, tenant.equals("a") ? 3 : 1, Tenant.Priority.NORMAL, 100, WAIT);
-                            try (FairQueue.Slot s = (FairQueue.Slot) o) {
+                            FairQueue.Slot s = (FairQueue.Slot) o;
+                            try {
                                 Thread.sleep(1);
                                 if (measuring.get()) {
                                     served.get(tenant).incrementAndGet();
                                 }
+                            } finally {
+                                s.close();
                             }
                         } catch (InterruptedException e) {
                             return;
@@ -138,8 +141,10 @@ class FairQueueTest {
         for (int i = 0; i < 2; i++) {
             Thread.ofVirtual().start(() -> {
                 queued.countDown();
-                try (FairQueue.Slot s = (FairQueue.Slot) q.acquire("b", 1, Tenant.Priority.NORMAL, 1, WAIT)) {
+                try {
+                    FairQueue.Slot s = (FairQueue.Slot) q.acquire("b", 1, Tenant.Priority.NORMAL, 1, WAIT);
                     got.incrementAndGet();
+                    s.close();
                 } catch (InterruptedException e) {
                     throw new RuntimeException(e);
                 }

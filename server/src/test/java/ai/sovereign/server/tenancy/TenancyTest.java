@@ -2,7 +2,12 @@ package ai.sovereign.server.tenancy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,6 +68,27 @@ class TenancyTest {
         streaming.settle("r2", new Metering.Usage(5, 5, "local", 3, 0.1));
         assertEquals(40, tenancy.usage(Instant.now().minusSeconds(60), Instant.now().plusSeconds(60), "t").stream()
                 .mapToLong(r -> r.tokensIn() + r.tokensOut()).sum());
+    }
+
+    @Test
+    void perTenantSeriesCountAdmissionsAndMeteredTokens() throws Exception {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        tenancy.registerMetrics(registry);
+        tenancy.capacity("m", 2, 4);
+        tenancy.createTenant(Tenant.organization("t").withQuotas(new Tenant.Quotas(1L, null, null, null, null)));
+        assertInstanceOf(Admission.Admitted.class, tenancy.admit("t", "m", 10)).ticket()
+                .settle("r", new Metering.Usage(3, 4, "local", 5, 2.5));
+        assertInstanceOf(Admission.Refused.class, tenancy.admit("t", "m", 10));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(out, registry.scrape());
+        String text = out.toString(StandardCharsets.UTF_8);
+        for (String line : List.of("sovereign_tenant_admissions_total{outcome=\"admitted\",tenant=\"t\"} 1.0",
+                "sovereign_tenant_admissions_total{outcome=\"rate_limited\",tenant=\"t\"} 1.0",
+                "sovereign_tenant_tokens_total{direction=\"out\",model=\"m\",tenant=\"t\"} 4.0",
+                "sovereign_tenant_energy_joules_total{node=\"local\",tenant=\"t\"} 2.5",
+                "sovereign_fair_queue_running{model=\"m\"} 0.0")) {
+            assertTrue(text.contains(line), line + " in\n" + text);
+        }
     }
 
     @Test
