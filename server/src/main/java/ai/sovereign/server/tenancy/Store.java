@@ -257,14 +257,26 @@ final class Store implements AutoCloseable {
         }
     }
 
+    private static final List<String> TENANT_COLUMNS = List.of("id", "parent_id", "jurisdictions", "min_tier", "pii", "requests_per_minute",
+            "tokens_per_minute", "tokens_per_day", "tokens_per_month", "max_concurrent", "share_weight", "priority");
+    /** A tenant {@code t} and its organization {@code o}, columns prefixed {@code t_} and {@code o_}. */
+    private static final String CHAIN_COLUMNS = TENANT_COLUMNS.stream().map(c -> "t." + c + " AS t_" + c + ", o." + c + " AS o_" + c)
+            .collect(Collectors.joining(", "));
+    private static final String CHAIN_JOIN = "tenant t LEFT JOIN tenant o ON o.id = t.parent_id";
+
     /** The tenant and its organization (null for an organization), or null when the tenant is gone. */
     private static Tenant[] chain(Connection c, String id) throws SQLException {
-        Tenant t = findTenant(c, id).orElse(null);
-        if (t == null) {
-            return null;
+        try (PreparedStatement s = c.prepareStatement("SELECT " + CHAIN_COLUMNS + " FROM " + CHAIN_JOIN + " WHERE t.id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? chainRow(r) : null;
+            }
         }
-        Tenant org = t.parent() == null ? null : findTenant(c, t.parent()).orElse(null);
-        return new Tenant[] {t, org};
+    }
+
+    private static Tenant[] chainRow(ResultSet r) throws SQLException {
+        Tenant t = tenantRow(r, "t_");
+        return new Tenant[] {t, t.parent() == null ? null : tenantRow(r, "o_")};
     }
 
     private static void bindTenantFields(PreparedStatement s, int i, Tenant t) throws SQLException {
@@ -283,19 +295,23 @@ final class Store implements AutoCloseable {
     }
 
     private static Tenant tenantRow(ResultSet r) throws SQLException {
-        String j = r.getString("jurisdictions");
+        return tenantRow(r, "");
+    }
+
+    private static Tenant tenantRow(ResultSet r, String prefix) throws SQLException {
+        String j = r.getString(prefix + "jurisdictions");
         Map<String, String> pii = new LinkedHashMap<>();
-        String p = r.getString("pii");
+        String p = r.getString(prefix + "pii");
         if (p != null && !p.isEmpty()) {
             for (String kv : p.split(",")) {
                 int eq = kv.indexOf('=');
                 pii.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
         }
-        Tenant.Quotas q = new Tenant.Quotas(getLong(r, "requests_per_minute"), getLong(r, "tokens_per_minute"),
-                getLong(r, "tokens_per_day"), getLong(r, "tokens_per_month"), getLong(r, "max_concurrent"));
-        return new Tenant(r.getString("id"), r.getString("parent_id"), j == null || j.isEmpty() ? List.of() : List.of(j.split(",")),
-                r.getString("min_tier"), pii, q, r.getInt("share_weight"), Tenant.Priority.parse(r.getString("priority")));
+        Tenant.Quotas q = new Tenant.Quotas(getLong(r, prefix + "requests_per_minute"), getLong(r, prefix + "tokens_per_minute"),
+                getLong(r, prefix + "tokens_per_day"), getLong(r, prefix + "tokens_per_month"), getLong(r, prefix + "max_concurrent"));
+        return new Tenant(r.getString(prefix + "id"), r.getString(prefix + "parent_id"), j == null || j.isEmpty() ? List.of() : List.of(j.split(",")),
+                r.getString(prefix + "min_tier"), pii, q, r.getInt(prefix + "share_weight"), Tenant.Priority.parse(r.getString(prefix + "priority")));
     }
 
     private static Map<String, String> tenantAttributes(Tenant t) {
@@ -423,15 +439,21 @@ final class Store implements AutoCloseable {
             return new Authentication.Rejected(Authentication.Reason.NOT_A_STORE_KEY);
         }
         return read(c -> {
-            long now = now(c);
             String storedHash = null;
             ApiKey key = null;
-            try (PreparedStatement s = c.prepareStatement("SELECT * FROM api_key WHERE lookup = ?")) {
+            Tenant[] chain = null;
+            long now;
+            try (PreparedStatement s = c.prepareStatement("SELECT k.*, " + CHAIN_COLUMNS + ", " + nowColumn() + " AS db_now FROM api_key k "
+                    + "JOIN tenant t ON t.id = k.tenant_id LEFT JOIN tenant o ON o.id = t.parent_id WHERE k.lookup = ?")) {
                 s.setString(1, parsed.lookup());
                 try (ResultSet r = s.executeQuery()) {
                     if (r.next()) {
                         storedHash = r.getString("sha256");
                         key = keyRow(r);
+                        chain = chainRow(r);
+                        now = clockOr(r.getLong("db_now"));
+                    } else {
+                        now = 0;
                     }
                 }
             }
@@ -443,10 +465,6 @@ final class Store implements AutoCloseable {
             }
             if (key.expiresAt() != null && key.expiresAt().toEpochMilli() <= now) {
                 return new Authentication.Rejected(Authentication.Reason.EXPIRED);
-            }
-            Tenant[] chain = chain(c, key.tenant());
-            if (chain == null) {
-                return new Authentication.Rejected(Authentication.Reason.UNKNOWN);
             }
             return new Authentication.Authenticated(new Authentication.Principal(chain[0], chain[1] == null ? null : chain[1].id(),
                     EffectivePolicy.of(chain[0], chain[1]), key.scopes(), key.lookup()));
@@ -933,6 +951,18 @@ final class Store implements AutoCloseable {
 
     interface Work<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /** The database clock as a column (PostgreSQL), or a placeholder where the JVM's clock is used. */
+    private String nowColumn() {
+        return clock == null && dialect == Dialect.POSTGRES ? "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)" : "0";
+    }
+
+    private long clockOr(long dbNow) {
+        if (clock != null) {
+            return clock.getAsLong();
+        }
+        return dialect == Dialect.POSTGRES ? dbNow : System.currentTimeMillis();
     }
 
     long now(Connection c) throws SQLException {
