@@ -15,6 +15,12 @@ if [ -z "$cmd" ] || [ -z "$dir" ]; then
 fi
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
+# As root the cluster runs as 'postgres', which must reach its directory: a checkout under a private
+# home (/root is 0700) cannot be used, so the cluster then lives in /tmp under a name derived from DIR.
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+  dir="/tmp/sovereign-test-pg-$(printf '%s' "$dir" | sha256sum | cut -c1-12)"
+  mkdir -p "$dir"
+fi
 data="$dir/pgdata"
 
 find_bin() {
