@@ -12,7 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,34 +31,23 @@ import org.flywaydb.core.Flyway;
  * The tenants store over JDBC: SQLite (embedded) or PostgreSQL, one schema migrated by Flyway on
  * open ({@code db/tenancy/V*.sql}).
  *
- * <p>Design note: a reservation is one transaction that first takes the write lock of every tenant
- * in the chain (the organization, then the project) — {@code SELECT … FOR UPDATE} on the tenant's
- * {@code quota_counter} row on PostgreSQL, SQLite's database write lock ({@code BEGIN IMMEDIATE})
- * on the embedded store — then sums the tenant's usage buckets, checks every limit, and adds the
- * reservation to the buckets before committing. Whoever holds the lock sees every earlier
- * reservation of that tenant (READ COMMITTED reads a fresh snapshot per statement), so instances
- * sharing one PostgreSQL cannot overrun a limit together. Windows slide over buckets (1 s for the
- * minute, 1 min for the day, 1 h for 30 days); a bucket that overlaps the window counts whole, which
- * can refuse at most one bucket's worth early and never admits over a limit. Settling moves the
- * bucket the reservation was charged to by (real − reserved), so usage is counted at admission time.
+ * <p>Design note: every write is one transaction ({@link #write}), retried on deadlock, serialization
+ * failure or a busy SQLite file; on SQLite an in-process lock keeps this process's writers from
+ * spinning on the file lock, and {@code BEGIN IMMEDIATE} serializes writers across processes. Every
+ * admin change also writes its admin event in the same transaction (an outbox). Admission and
+ * metering live in {@link Reservations} and {@link UsageReports} over the same connections.
  * The clock is the database's on PostgreSQL (instances may disagree), the JVM's on SQLite.
  */
 final class Store implements AutoCloseable {
     static final long SECOND = 1_000, MINUTE = 60_000, HOUR = 3_600_000, DAY = 86_400_000, MONTH = 30 * DAY;
-    private static final long[] SPANS = {SECOND, MINUTE, HOUR};
-    private static final int PURGE_EVERY = 64;
 
     enum Dialect { SQLITE, POSTGRES }
-
-    /** A reservation as admitted; the ticket keeps it so a purged row still settles correctly. */
-    record Reservation(String id, String tenant, String organization, String model, long tokens, long admittedAt) {}
 
     private final HikariDataSource pool;
     final Dialect dialect;
     final String description;
     private final LongSupplier clock;
     private final ReentrantLock localWrites = new ReentrantLock(true);
-    private final AtomicLong reservations = new AtomicLong();
     private final AtomicLong eventSequence = new AtomicLong();
 
     private Store(HikariDataSource pool, Dialect dialect, String description, LongSupplier clock) {
@@ -248,7 +235,7 @@ final class Store implements AutoCloseable {
         });
     }
 
-    private static Optional<Tenant> findTenant(Connection c, String id) throws SQLException {
+    static Optional<Tenant> findTenant(Connection c, String id) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant WHERE id = ?")) {
             s.setString(1, id);
             try (ResultSet r = s.executeQuery()) {
@@ -265,7 +252,7 @@ final class Store implements AutoCloseable {
     private static final String CHAIN_JOIN = "tenant t LEFT JOIN tenant o ON o.id = t.parent_id";
 
     /** The tenant and its organization (null for an organization), or null when the tenant is gone. */
-    private static Tenant[] chain(Connection c, String id) throws SQLException {
+    static Tenant[] chain(Connection c, String id) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT " + CHAIN_COLUMNS + " FROM " + CHAIN_JOIN + " WHERE t.id = ?")) {
             s.setString(1, id);
             try (ResultSet r = s.executeQuery()) {
@@ -536,7 +523,7 @@ final class Store implements AutoCloseable {
         return read(c -> grants(c, tenant == null ? List.of() : List.of(tenant)));
     }
 
-    private static List<Grant> grants(Connection c, List<String> tenants) throws SQLException {
+    static List<Grant> grants(Connection c, List<String> tenants) throws SQLException {
         String where = tenants.isEmpty() ? "" : " WHERE tenant_id IN (" + String.join(",", java.util.Collections.nCopies(tenants.size(), "?")) + ")";
         try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant_grant" + where + " ORDER BY tenant_id, starts_at, id")) {
             for (int i = 0; i < tenants.size(); i++) {
@@ -551,353 +538,6 @@ final class Store implements AutoCloseable {
                 return out;
             }
         }
-    }
-
-    // ---------------------------------------------------------------- admission
-
-    sealed interface Reserved {}
-
-    record Ok(Reservation reservation, Tenant tenant) implements Reserved {}
-
-    record No(Admission.Refused refusal) implements Reserved {}
-
-    Reserved reserve(String tenantId, String model, long tokens, long leaseMillis) {
-        if (tokens < 0) {
-            throw new IllegalArgumentException("reservation of " + tokens + " tokens");
-        }
-        return write(c -> {
-            long now = now(c);
-            Tenant[] chain = chain(c, tenantId);
-            if (chain == null) {
-                return new No(new Admission.Refused(401, "invalid_api_key", "tenant " + tenantId + " no longer exists", 0));
-            }
-            Tenant tenant = chain[0], org = chain[1];
-            List<Tenant> members = org == null ? List.of(tenant) : List.of(org, tenant);
-            Admission.Refused refused = checkGrants(c, members, model, now);
-            if (refused != null) {
-                return new No(refused);
-            }
-            boolean limited = members.stream().anyMatch(t -> !t.quotas().unlimited());
-            if (limited) {
-                if (dialect == Dialect.POSTGRES) {
-                    for (String id : new TreeSet<>(members.stream().map(Tenant::id).toList())) {
-                        try (PreparedStatement s = c.prepareStatement("SELECT version FROM quota_counter WHERE tenant_id = ? FOR UPDATE")) {
-                            s.setString(1, id);
-                            s.executeQuery().close();
-                        }
-                    }
-                }
-                for (Tenant t : members.reversed()) {
-                    refused = checkLimits(c, t, tokens, now);
-                    if (refused != null) {
-                        return new No(refused);
-                    }
-                }
-            }
-            Reservation res = new Reservation(UUID.randomUUID().toString(), tenant.id(), org == null ? null : org.id(), model, tokens, now);
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO reservation (id, tenant_id, organization_id, model, tokens, "
-                    + "admitted_at, expires_at) VALUES (?,?,?,?,?,?,?)")) {
-                s.setString(1, res.id());
-                s.setString(2, res.tenant());
-                s.setString(3, res.organization());
-                s.setString(4, model);
-                s.setLong(5, tokens);
-                s.setLong(6, now);
-                s.setLong(7, now + leaseMillis);
-                s.executeUpdate();
-            }
-            for (Tenant t : members) {
-                charge(c, t.id(), now, tokens, 1);
-            }
-            if (reservations.incrementAndGet() % PURGE_EVERY == 0) {
-                purge(c, members, now);
-            }
-            return new Ok(res, tenant);
-        });
-    }
-
-    private static Admission.Refused checkGrants(Connection c, List<Tenant> members, String model, long now) throws SQLException {
-        List<Grant> grants = grants(c, members.stream().map(Tenant::id).toList());
-        if (grants.isEmpty() || grants.stream().anyMatch(g -> g.covers(model, now))) {
-            return null;
-        }
-        long next = grants.stream().filter(g -> g.model().equals("*") || g.model().equals(model))
-                .mapToLong(g -> g.startsAt().toEpochMilli()).filter(s -> s > now).min().orElse(-1);
-        return Admission.Refused.quotaExceeded("no active grant of model " + model + " for tenant " + members.getLast().id()
-                        + (next > 0 ? "; the next starts at " + Instant.ofEpochMilli(next) : ""),
-                next > 0 ? ceilSeconds(next - now) : DAY / SECOND);
-    }
-
-    private Admission.Refused checkLimits(Connection c, Tenant t, long tokens, long now) throws SQLException {
-        Tenant.Quotas q = t.quotas();
-        if (q.maxConcurrent() != null) {
-            try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM reservation WHERE (tenant_id = ? OR organization_id = ?) "
-                    + "AND expires_at > ?")) {
-                s.setString(1, t.id());
-                s.setString(2, t.id());
-                s.setLong(3, now);
-                long live = single(s);
-                if (live + 1 > q.maxConcurrent()) {
-                    return Admission.Refused.rateLimited("tenant " + t.id() + " has " + live + " requests in flight; max_concurrent is "
-                            + q.maxConcurrent(), 1);
-                }
-            }
-        }
-        if (!q.windowed()) {
-            return null;
-        }
-        long[] used = new long[4]; // requests/min, tokens/min, tokens/day, tokens/month
-        try (PreparedStatement s = c.prepareStatement("SELECT span, COALESCE(SUM(tokens), 0), COALESCE(SUM(requests), 0) FROM usage_bucket "
-                + "WHERE tenant_id = ? AND ((span = ? AND bucket_start > ?) OR (span = ? AND bucket_start > ?) OR (span = ? AND bucket_start > ?)) "
-                + "GROUP BY span")) {
-            s.setString(1, t.id());
-            s.setLong(2, SECOND);
-            s.setLong(3, now - MINUTE - SECOND);
-            s.setLong(4, MINUTE);
-            s.setLong(5, now - DAY - MINUTE);
-            s.setLong(6, HOUR);
-            s.setLong(7, now - MONTH - HOUR);
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    long span = r.getLong(1);
-                    if (span == SECOND) {
-                        used[1] = r.getLong(2);
-                        used[0] = r.getLong(3);
-                    } else if (span == MINUTE) {
-                        used[2] = r.getLong(2);
-                    } else if (span == HOUR) {
-                        used[3] = r.getLong(2);
-                    }
-                }
-            }
-        }
-        Admission.Refused r;
-        if ((r = window(c, t, "requests_per_minute", q.requestsPerMinute(), used[0], 1, SECOND, MINUTE, false, now)) != null
-                || (r = window(c, t, "tokens_per_minute", q.tokensPerMinute(), used[1], tokens, SECOND, MINUTE, true, now)) != null
-                || (r = window(c, t, "tokens_per_day", q.tokensPerDay(), used[2], tokens, MINUTE, DAY, true, now)) != null
-                || (r = window(c, t, "tokens_per_month", q.tokensPerMonth(), used[3], tokens, HOUR, MONTH, true, now)) != null) {
-            return r;
-        }
-        return null;
-    }
-
-    private static Admission.Refused window(Connection c, Tenant t, String setting, Long limit, long used, long need, long span,
-                                            long window, boolean tokens, long now) throws SQLException {
-        if (limit == null || used + need <= limit) {
-            return null;
-        }
-        boolean perMinute = window == MINUTE;
-        String what = tokens ? "tokens" : "requests";
-        if (need > limit) {
-            String message = "a reservation of " + need + " " + what + " exceeds tenant " + t.id() + "'s " + setting + " of " + limit
-                    + " (lower max_tokens or raise " + setting + ")";
-            return perMinute ? Admission.Refused.rateLimited(message, window / SECOND) : Admission.Refused.quotaExceeded(message, window / SECOND);
-        }
-        long excess = used + need - limit;
-        long freeAt = now + window;
-        try (PreparedStatement s = c.prepareStatement("SELECT bucket_start, " + (tokens ? "tokens" : "requests")
-                + " FROM usage_bucket WHERE tenant_id = ? AND span = ? AND bucket_start > ? ORDER BY bucket_start")) {
-            s.setString(1, t.id());
-            s.setLong(2, span);
-            s.setLong(3, now - window - span);
-            try (ResultSet r = s.executeQuery()) {
-                long freed = 0;
-                while (r.next()) {
-                    freed += r.getLong(2);
-                    if (freed >= excess) {
-                        freeAt = r.getLong(1) + span + window;
-                        break;
-                    }
-                }
-            }
-        }
-        String message = "tenant " + t.id() + " used " + used + " of " + limit + " " + what + " in the last "
-                + (window == MINUTE ? "minute" : window == DAY ? "24 hours" : "30 days") + "; this request needs " + need + " (" + setting + ")";
-        long retry = ceilSeconds(freeAt - now);
-        return perMinute ? Admission.Refused.rateLimited(message, retry) : Admission.Refused.quotaExceeded(message, retry);
-    }
-
-    private void charge(Connection c, String tenant, long at, long tokens, long requests) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO usage_bucket (tenant_id, span, bucket_start, tokens, requests) "
-                + "VALUES (?,?,?,?,?) ON CONFLICT (tenant_id, span, bucket_start) DO UPDATE SET tokens = usage_bucket.tokens + EXCLUDED.tokens, "
-                + "requests = usage_bucket.requests + EXCLUDED.requests")) {
-            for (long span : SPANS) {
-                s.setString(1, tenant);
-                s.setLong(2, span);
-                s.setLong(3, at - Math.floorMod(at, span));
-                s.setLong(4, tokens);
-                s.setLong(5, requests);
-                s.addBatch();
-            }
-            s.executeBatch();
-        }
-    }
-
-    private static void purge(Connection c, List<Tenant> members, long now) throws SQLException {
-        try (PreparedStatement b = c.prepareStatement("DELETE FROM usage_bucket WHERE tenant_id = ? AND ((span = ? AND bucket_start < ?) "
-                + "OR (span = ? AND bucket_start < ?) OR (span = ? AND bucket_start < ?))");
-             PreparedStatement r = c.prepareStatement("DELETE FROM reservation WHERE tenant_id = ? AND expires_at <= ?")) {
-            for (Tenant t : members) {
-                b.setString(1, t.id());
-                b.setLong(2, SECOND);
-                b.setLong(3, now - 2 * MINUTE);
-                b.setLong(4, MINUTE);
-                b.setLong(5, now - 2 * DAY);
-                b.setLong(6, HOUR);
-                b.setLong(7, now - 2 * MONTH);
-                b.executeUpdate();
-                r.setString(1, t.id());
-                r.setLong(2, now);
-                r.executeUpdate();
-            }
-        }
-    }
-
-    void settle(Reservation res, String requestId, Metering.Usage usage) {
-        write(c -> {
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM reservation WHERE id = ?")) {
-                s.setString(1, res.id());
-                s.executeUpdate();
-            }
-            long real = usage == null ? 0 : usage.tokens();
-            long delta = real - res.tokens();
-            if (delta != 0) {
-                List<String> members = res.organization() == null ? List.of(res.tenant()) : List.of(res.organization(), res.tenant());
-                if (delta > 0 && dialect == Dialect.POSTGRES) {
-                    for (String id : new TreeSet<>(members)) {
-                        try (PreparedStatement s = c.prepareStatement("SELECT version FROM quota_counter WHERE tenant_id = ? FOR UPDATE")) {
-                            s.setString(1, id);
-                            s.executeQuery().close();
-                        }
-                    }
-                }
-                for (String id : members) {
-                    charge(c, id, res.admittedAt(), delta, 0);
-                }
-            }
-            if (usage != null) {
-                try (PreparedStatement s = c.prepareStatement("INSERT INTO usage_record (request_id, tenant_id, organization_id, model, node, "
-                        + "started_at, duration_ms, tokens_in, tokens_out, energy_joules) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
-                    s.setString(1, requestId == null ? res.id() : requestId);
-                    s.setString(2, res.tenant());
-                    s.setString(3, res.organization());
-                    s.setString(4, res.model());
-                    s.setString(5, usage.node());
-                    s.setLong(6, res.admittedAt());
-                    s.setLong(7, usage.durationMillis());
-                    s.setLong(8, usage.tokensIn());
-                    s.setLong(9, usage.tokensOut());
-                    s.setDouble(10, usage.energyJoules());
-                    s.executeUpdate();
-                }
-            }
-            return null;
-        });
-    }
-
-    void renew(Reservation res, long leaseMillis) {
-        write(c -> {
-            try (PreparedStatement s = c.prepareStatement("UPDATE reservation SET expires_at = ? WHERE id = ?")) {
-                s.setLong(1, now(c) + leaseMillis);
-                s.setString(2, res.id());
-                s.executeUpdate();
-            }
-            return null;
-        });
-    }
-
-    /** Tokens charged to {@code tenant} in buckets of {@code span} starting after {@code since} (tests, reports). */
-    long chargedTokens(String tenant, long span, long since) {
-        return read(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens), 0) FROM usage_bucket WHERE tenant_id = ? AND span = ? "
-                    + "AND bucket_start > ?")) {
-                s.setString(1, tenant);
-                s.setLong(2, span);
-                s.setLong(3, since);
-                return single(s);
-            }
-        });
-    }
-
-    // ---------------------------------------------------------------- metering
-
-    List<Metering.Rollup> rollups(Instant from, Instant to, String tenant) {
-        return read(c -> {
-            String who = tenant == null ? "" : " AND (tenant_id = ? OR organization_id = ?)";
-            try (PreparedStatement s = c.prepareStatement("SELECT tenant_id, model, node, started_at / " + DAY + " AS day, COUNT(*), "
-                    + "SUM(tokens_in), SUM(tokens_out), SUM(duration_ms), SUM(energy_joules) FROM usage_record "
-                    + "WHERE started_at >= ? AND started_at < ?" + who + " GROUP BY tenant_id, model, node, started_at / " + DAY
-                    + " ORDER BY 4, 1, 2, 3")) {
-                s.setLong(1, from.toEpochMilli());
-                s.setLong(2, to.toEpochMilli());
-                if (tenant != null) {
-                    s.setString(3, tenant);
-                    s.setString(4, tenant);
-                }
-                try (ResultSet r = s.executeQuery()) {
-                    List<Metering.Rollup> out = new ArrayList<>();
-                    while (r.next()) {
-                        out.add(new Metering.Rollup(r.getString(1), r.getString(2), r.getString(3), LocalDate.ofEpochDay(r.getLong(4)),
-                                r.getLong(5), r.getLong(6), r.getLong(7), r.getLong(8), r.getDouble(9)));
-                    }
-                    return out;
-                }
-            }
-        });
-    }
-
-    List<Metering.IdleGrant> idleGrants(Instant from, Instant to, double threshold) {
-        return read(c -> {
-            long f = from.toEpochMilli(), t = to.toEpochMilli();
-            List<Grant> active = grants(c, List.of()).stream()
-                    .filter(g -> g.startsAt().toEpochMilli() < t && g.endsAt().toEpochMilli() > f).toList();
-            Map<String, Integer> weights = new LinkedHashMap<>();
-            for (Tenant tn : tenantsIn(c, active.stream().map(Grant::tenant).distinct().toList())) {
-                weights.put(tn.id(), tn.weight());
-            }
-            List<Metering.IdleGrant> out = new ArrayList<>();
-            for (Grant g : active) {
-                long lo = Math.max(f, g.startsAt().toEpochMilli()), hi = Math.min(t, g.endsAt().toEpochMilli());
-                int totalWeight = active.stream().filter(o -> o.model().equals(g.model())).map(Grant::tenant).distinct()
-                        .mapToInt(id -> weights.getOrDefault(id, 1)).sum();
-                double share = (double) weights.getOrDefault(g.tenant(), 1) / Math.max(1, totalWeight);
-                String onModel = g.model().equals("*") ? "" : " AND model = ?";
-                long served, used;
-                try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM usage_record "
-                        + "WHERE started_at >= ? AND started_at < ?" + onModel)) {
-                    s.setLong(1, lo);
-                    s.setLong(2, hi);
-                    if (!onModel.isEmpty()) {
-                        s.setString(3, g.model());
-                    }
-                    served = single(s);
-                }
-                try (PreparedStatement s = c.prepareStatement("SELECT COALESCE(SUM(tokens_in + tokens_out), 0) FROM usage_record "
-                        + "WHERE started_at >= ? AND started_at < ? AND (tenant_id = ? OR organization_id = ?)" + onModel)) {
-                    s.setLong(1, lo);
-                    s.setLong(2, hi);
-                    s.setString(3, g.tenant());
-                    s.setString(4, g.tenant());
-                    if (!onModel.isEmpty()) {
-                        s.setString(5, g.model());
-                    }
-                    used = single(s);
-                }
-                double usedOfShare = served == 0 ? 0 : used / (share * served);
-                if (usedOfShare < threshold) {
-                    out.add(new Metering.IdleGrant(g, share, used, served, usedOfShare));
-                }
-            }
-            return out;
-        });
-    }
-
-    private static List<Tenant> tenantsIn(Connection c, List<String> ids) throws SQLException {
-        List<Tenant> out = new ArrayList<>();
-        for (String id : ids) {
-            findTenant(c, id).ifPresent(out::add);
-        }
-        return out;
     }
 
     // ---------------------------------------------------------------- admin events (outbox)
@@ -1025,7 +665,7 @@ final class Store implements AutoCloseable {
         return "40001".equals(state) || "40P01".equals(state) || message.contains("SQLITE_BUSY") || message.contains("database is locked");
     }
 
-    private static long single(PreparedStatement s) throws SQLException {
+    static long single(PreparedStatement s) throws SQLException {
         try (ResultSet r = s.executeQuery()) {
             r.next();
             return r.getLong(1);
@@ -1042,7 +682,7 @@ final class Store implements AutoCloseable {
         }
     }
 
-    private static void setLong(PreparedStatement s, int i, Long v) throws SQLException {
+    static void setLong(PreparedStatement s, int i, Long v) throws SQLException {
         if (v == null) {
             s.setNull(i, Types.BIGINT);
         } else {

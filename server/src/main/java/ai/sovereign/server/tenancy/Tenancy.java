@@ -33,7 +33,7 @@ import java.util.function.LongSupplier;
  * new TenancyApi(tenancy).handle(principal, method, path, query, body);   // /admin/… and /v1/usage
  * }</pre>
  * {@code admit} first reserves the tokens in the store (exact across instances sharing PostgreSQL:
- * see {@link Store}), then takes a slot in the model's {@link FairQueue} (this instance's share of
+ * see {@link Reservations}), then takes a slot in the model's {@link FairQueue} (this instance's share of
  * the model); a full queue returns the reservation and refuses. Settling corrects the reservation
  * to the real count and writes the metering row; releasing returns it. A reservation is a lease: if
  * its instance dies, its concurrency slot comes back after {@link #LEASE}; its tokens stay counted.
@@ -50,12 +50,16 @@ public final class Tenancy implements AutoCloseable {
     public static final Duration DEFAULT_QUEUE_WAIT = Duration.ofSeconds(30);
 
     private final Store store;
+    private final Reservations reservations;
+    private final UsageReports reports;
     private final Map<String, FairQueue> queues = new ConcurrentHashMap<>();
     private volatile Duration queueWait = DEFAULT_QUEUE_WAIT;
     private volatile TenancyMetrics metrics;
 
     private Tenancy(Store store) {
         this.store = store;
+        this.reservations = new Reservations(store);
+        this.reports = new UsageReports(store);
     }
 
     /** Opens the store at {@code storeUrl} ({@code embedded:DIR}, default {@code embedded:./data}, or {@code jdbc:postgresql://…}). */
@@ -68,8 +72,8 @@ public final class Tenancy implements AutoCloseable {
         return new Tenancy(Store.open(storeUrl, clock));
     }
 
-    Store store() {
-        return store;
+    Reservations reservations() {
+        return reservations;
     }
 
     FairQueue queue(String model) {
@@ -115,10 +119,10 @@ public final class Tenancy implements AutoCloseable {
      * refuses it before any generation. Blocks while the model's queue is saturated (up to the queue wait).
      */
     public Admission admit(String tenant, String model, long tokens) {
-        Store.Reserved reserved = store.reserve(tenant, model, tokens, LEASE.toMillis());
+        Reservations.Reserved reserved = reservations.reserve(tenant, model, tokens, LEASE.toMillis());
         Admission outcome = switch (reserved) {
-            case Store.No no -> no.refusal();
-            case Store.Ok ok -> queue(ok, model, tokens);
+            case Reservations.No no -> no.refusal();
+            case Reservations.Ok ok -> queue(ok, model, tokens);
         };
         TenancyMetrics m = metrics;
         if (m != null) {
@@ -127,14 +131,14 @@ public final class Tenancy implements AutoCloseable {
         return outcome;
     }
 
-    void settled(Store.Reservation reservation, Metering.Usage usage) {
+    void settled(Reservations.Reservation reservation, Metering.Usage usage) {
         TenancyMetrics m = metrics;
         if (m != null && usage != null) {
             m.settled(reservation, usage);
         }
     }
 
-    private Admission queue(Store.Ok ok, String model, long tokens) {
+    private Admission queue(Reservations.Ok ok, String model, long tokens) {
         FairQueue queue = queues.get(model);
         if (queue == null) {
             return new Admission.Admitted(new Ticket(this, ok.reservation(), null));
@@ -143,14 +147,14 @@ public final class Tenancy implements AutoCloseable {
         try {
             outcome = queue.acquire(ok.tenant().id(), ok.tenant().weight(), ok.tenant().priority(), tokens, queueWait.toMillis());
         } catch (InterruptedException e) {
-            store.settle(ok.reservation(), null, null);
+            reservations.settle(ok.reservation(), null, null);
             Thread.currentThread().interrupt();
             return Admission.Refused.rateLimited("interrupted while queued for model " + model, 1);
         }
         return switch (outcome) {
             case FairQueue.Slot slot -> new Admission.Admitted(new Ticket(this, ok.reservation(), slot));
             case FairQueue.Full full -> {
-                store.settle(ok.reservation(), null, null);
+                reservations.settle(ok.reservation(), null, null);
                 yield Admission.Refused.rateLimited(full.message(), full.retryAfterSeconds());
             }
         };
@@ -225,11 +229,11 @@ public final class Tenancy implements AutoCloseable {
 
     /** Usage per tenant, model, node and UTC day in [from, to); {@code tenant} (null: all) includes an organization's projects. */
     public List<Metering.Rollup> usage(Instant from, Instant to, String tenant) {
-        return store.rollups(from, to, tenant);
+        return reports.rollups(from, to, tenant);
     }
 
     /** Grants active in [from, to) whose tenants used less than {@code threshold} of their share. */
     public List<Metering.IdleGrant> idleGrants(Instant from, Instant to, double threshold) {
-        return store.idleGrants(from, to, threshold);
+        return reports.idleGrants(from, to, threshold);
     }
 }

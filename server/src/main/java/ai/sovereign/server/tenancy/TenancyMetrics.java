@@ -36,7 +36,7 @@ final class TenancyMetrics {
         admissions.labelValues(tenant, label).inc();
     }
 
-    void settled(Store.Reservation r, Metering.Usage usage) {
+    void settled(Reservations.Reservation r, Metering.Usage usage) {
         tokens.labelValues(r.tenant(), r.model(), "in").inc(usage.tokensIn());
         tokens.labelValues(r.tenant(), r.model(), "out").inc(usage.tokensOut());
         energy.labelValues(r.tenant(), usage.node()).inc(usage.energyJoules());

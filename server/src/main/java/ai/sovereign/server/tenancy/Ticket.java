@@ -11,14 +11,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Ticket implements AutoCloseable {
     private final Tenancy tenancy;
-    private final Store store;
+    private final Reservations store;
     private final FairQueue.Slot slot;
     private final AtomicBoolean done = new AtomicBoolean();
-    final Store.Reservation reservation;
+    final Reservations.Reservation reservation;
 
-    Ticket(Tenancy tenancy, Store.Reservation reservation, FairQueue.Slot slot) {
+    Ticket(Tenancy tenancy, Reservations.Reservation reservation, FairQueue.Slot slot) {
         this.tenancy = tenancy;
-        this.store = tenancy.store();
+        this.store = tenancy.reservations();
         this.reservation = reservation;
         this.slot = slot;
     }

@@ -333,6 +333,6 @@ abstract class StoreContract {
             }
         }
         long real = tickets.stream().mapToLong(t -> t.reservedTokens() / 2).sum();
-        assertEquals(real, tenancy.store().chargedTokens("shared", Store.MINUTE, T0 - Store.DAY), "settled counts are exact");
+        assertEquals(real, tenancy.reservations().chargedTokens("shared", Store.MINUTE, T0 - Store.DAY), "settled counts are exact");
     }
 }
