@@ -16,7 +16,7 @@ import java.util.function.LongSupplier;
  * Tenants, API keys, quotas, fair share and metering: the pipeline's "authenticate" and "admit"
  * stages and the admin operations behind {@code sovereign tenants|keys}.
  *
- * <p>Design note. The pipeline uses four calls:
+ * <p>Design note. The pipeline calls:
  * <pre>{@code
  * Tenancy tenancy = Tenancy.open(config.store().url());          // migrates the schema
  * tenancy.capacity("stories", maxSequences, maxQueued);          // per model, once
