@@ -1,7 +1,6 @@
 package ai.sovereign.policy;
 
 import java.time.LocalDate;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,7 +24,7 @@ public final class PiiScanner {
     /** The default reporting threshold of {@code sovereign pii scan}. */
     public static final double DEFAULT_MIN_SCORE = 0.5;
 
-    private static final ZoneId KOREA = ZoneId.of("Asia/Seoul");
+    private static final long KOREA_UTC_OFFSET_MILLIS = 9 * 3_600_000L; // Asia/Seoul: UTC+09:00, no daylight saving since 1988
 
     private final LocalDate today;
 
@@ -37,6 +36,10 @@ public final class PiiScanner {
     /** For tests: a fixed "today"; null means the current date in Korea at each scan. */
     PiiScanner(LocalDate today) {
         this.today = today;
+    }
+
+    private static LocalDate todayInKorea() {
+        return LocalDate.ofEpochDay(Math.floorDiv(System.currentTimeMillis() + KOREA_UTC_OFFSET_MILLIS, 86_400_000L));
     }
 
     /** Every entity in {@code text} with a score above zero, sorted by start. */
@@ -53,8 +56,24 @@ public final class PiiScanner {
         if (text.isEmpty()) {
             return List.of();
         }
-        NormalizedText norm = NormalizedText.of(text);
-        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : LocalDate.now(KOREA));
+        return scan(NormalizedText.of(text), minScore);
+    }
+
+    /**
+     * Entities in the first {@code length} chars of {@code text} scoring at least {@code minScore}, sorted by start: the
+     * same as {@link #scan(CharSequence, double)} without copying the text (the array is read during the call only, so a
+     * caller may reuse it).
+     */
+    public List<PiiEntity> scan(char[] text, int length, double minScore) {
+        Objects.checkFromToIndex(0, length, text.length);
+        if (!(minScore >= 0 && minScore <= 1)) {
+            throw new IllegalArgumentException("minScore must be in [0, 1], was " + minScore);
+        }
+        return length == 0 ? List.of() : scan(NormalizedText.of(text, length), minScore);
+    }
+
+    private List<PiiEntity> scan(NormalizedText norm, double minScore) {
+        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
         scan.run();
         List<Scan.Candidate> kept = resolve(scan.found);
         List<PiiEntity> out = new ArrayList<>(kept.size());

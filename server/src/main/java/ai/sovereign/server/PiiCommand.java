@@ -4,22 +4,16 @@ import ai.sovereign.policy.PiiEntity;
 import ai.sovereign.policy.PiiScanner;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.FileOutputStream;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,59 +67,31 @@ final class PiiCommand implements Runnable {
                     throw new IOException("no such file: " + input);
                 }
             }
-            var decoder = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT);
             PiiScanner scanner = new PiiScanner();
-            StringBuilder out = new StringBuilder(256);
-            long lineNo = 0;
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, decoder), 1 << 16);
-                 Writer writer = new BufferedWriter(new OutputStreamWriter(new java.io.FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), 1 << 16)) {
-                while (true) {
-                    String line;
-                    try {
-                        line = reader.readLine();
-                    } catch (CharacterCodingException e) {
-                        writer.flush();
-                        throw new IOException("line " + (lineNo + 1) + ": input is not valid UTF-8");
-                    }
-                    if (line == null) {
-                        break;
-                    }
-                    lineNo++;
-                    String text = line;
-                    if (line.startsWith("{")) {
-                        text = textField(line, lineNo, writer);
-                    }
-                    List<PiiEntity> entities = scanner.scan(text, minScore);
-                    out.setLength(0);
-                    render(entities, out);
-                    writer.append(out).append('\n');
-                    if (!reader.ready()) {
-                        writer.flush();
-                    }
-                }
+            LineScan scan = new LineScan((line, length, out) -> render(length > 0 && line[0] == '{'
+                    ? scanner.scan(textField(new String(line, 0, length)), minScore)
+                    : scanner.scan(line, length, minScore), out), Runtime.getRuntime().availableProcessors());
+            try (in; OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16)) {
+                scan.run(in, out);
             }
             return 0;
         }
 
-        private static String textField(String line, long lineNo, Writer writer) throws IOException {
+        private static String textField(String line) throws LineScan.LineException {
             JsonNode node;
             try {
                 node = Json.MAPPER.readTree(line);
             } catch (JsonProcessingException e) {
-                writer.flush();
-                throw new IOException("line " + lineNo + ": starts with '{' but is not valid JSON");
+                throw new LineScan.LineException("starts with '{' but is not valid JSON");
             }
             JsonNode text = node == null ? null : node.get("text");
             if (text == null || !text.isTextual()) {
-                writer.flush();
-                throw new IOException("line " + lineNo + ": JSON line has no string \"text\" field");
+                throw new LineScan.LineException("JSON line has no string \"text\" field");
             }
             return text.asText();
         }
 
-        static void render(List<PiiEntity> entities, StringBuilder out) {
+        static void render(java.util.List<PiiEntity> entities, StringBuilder out) {
             out.append("{\"entities\":[");
             for (int i = 0; i < entities.size(); i++) {
                 PiiEntity e = entities.get(i);
