@@ -1,5 +1,6 @@
 package ai.sovereign.server;
 
+import ai.sovereign.policy.FilePiiKeyVault;
 import ai.sovereign.policy.PiiEntity;
 import ai.sovereign.policy.PiiScanner;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code sovereign pii ...}: Korean personal-data detection from the command line. */
 @Command(name = "pii", mixinStandardHelpOptions = true, description = "Detect Korean personal data in text.",
-        subcommands = {PiiCommand.ScanCommand.class})
+        subcommands = {PiiCommand.ScanCommand.class, PiiCommand.KeysCommand.class})
 final class PiiCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -102,6 +103,72 @@ final class PiiCommand implements Runnable {
                         .append(",\"end\":").append(e.end()).append(",\"score\":").append(e.score()).append('}');
             }
             out.append("]}");
+        }
+    }
+
+    /**
+     * {@code sovereign pii keys show|rotate|shred TENANT}: the tenants' pseudonymization keys in the embedded vault
+     * ({@code <store>/pii-keys}, from {@code --config} or ./sovereign.yaml). A running server follows a rotation or
+     * shredding at its next request. Prints key ids, never keys.
+     */
+    @Command(name = "keys", mixinStandardHelpOptions = true,
+            description = {"Show, rotate or shred a tenant's pseudonymization key (prints key ids, never keys).",
+                    "rotate: old pseudonyms no longer restore; shred (crypto-shredding): they become unrecoverable."})
+    static final class KeysCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "show|rotate|shred", description = "what to do")
+        String action;
+
+        @Parameters(index = "1", paramLabel = "TENANT", description = "the tenant id")
+        String tenant;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "sovereign.yaml (default: ./sovereign.yaml when present, else embedded defaults)")
+        Path config;
+
+        @Option(names = "--yes", description = "confirm shred: the tenant's pseudonyms become unrecoverable")
+        boolean yes;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!action.equals("show") && !action.equals("rotate") && !action.equals("shred")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "the action must be show, rotate or shred, not '" + action + "'");
+            }
+            if (action.equals("shred") && !yes) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "shred makes tenant " + tenant + "'s pseudonyms unrecoverable; add --yes to confirm");
+            }
+            Path file = ServerConfig.locate(config);
+            ServerConfig cfg = file == null ? ServerConfig.DEFAULTS : ServerConfig.load(file);
+            FilePiiKeyVault vault = new FilePiiKeyVault(cfg.piiKeyDirectory());
+            Path keyFile;
+            try {
+                keyFile = vault.file(tenant);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            var out = Json.object().put("tenant", tenant);
+            switch (action) {
+                case "show" -> {
+                    if (Files.exists(keyFile)) {
+                        out.put("key_id", vault.key(tenant).keyId());
+                    } else {
+                        out.putNull("key_id");
+                    }
+                }
+                case "rotate" -> out.put("key_id", vault.rotate(tenant).keyId()).put("rotated", true);
+                default -> {
+                    vault.shred(tenant);
+                    out.putNull("key_id").put("shredded", true);
+                }
+            }
+            out.put("file", keyFile.toString());
+            System.out.println(out);
+            if (!action.equals("show")) {
+                Log.info("pii keys: " + action + " for tenant " + tenant + " done; a running server uses the change from its next request");
+            }
+            return 0;
         }
     }
 }
