@@ -55,14 +55,6 @@ final class NormalizedText {
                 src[i] = text.charAt(i);
             }
         }
-        return of(src, n);
-    }
-
-    /**
-     * The first {@code n} chars of {@code src}; an array of exactly {@code n} chars is used as it is when nothing changes
-     * (detectors read up to the array's end, so a longer one is cut to {@code n}).
-     */
-    static NormalizedText of(char[] src, int n) {
         int first = -1;
         for (int i = 0; i < n; i++) {
             char c = src[i];
@@ -75,7 +67,7 @@ final class NormalizedText {
             }
         }
         if (first < 0) {
-            return new NormalizedText(src.length == n ? src : java.util.Arrays.copyOf(src, n), n, n, null, null);
+            return new NormalizedText(src, n, n, null, null);
         }
         return slow(src, n, first);
     }

@@ -56,23 +56,7 @@ public final class PiiScanner {
         if (text.isEmpty()) {
             return List.of();
         }
-        return scan(NormalizedText.of(text), minScore);
-    }
-
-    /**
-     * Entities in the first {@code length} chars of {@code text} scoring at least {@code minScore}, sorted by start: the
-     * same as {@link #scan(CharSequence, double)} without copying the text (the array is read during the call only, so a
-     * caller may reuse it).
-     */
-    public List<PiiEntity> scan(char[] text, int length, double minScore) {
-        Objects.checkFromToIndex(0, length, text.length);
-        if (!(minScore >= 0 && minScore <= 1)) {
-            throw new IllegalArgumentException("minScore must be in [0, 1], was " + minScore);
-        }
-        return length == 0 ? List.of() : scan(NormalizedText.of(text, length), minScore);
-    }
-
-    private List<PiiEntity> scan(NormalizedText norm, double minScore) {
+        NormalizedText norm = NormalizedText.of(text);
         Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
         scan.run();
         List<Scan.Candidate> kept = resolve(scan.found);

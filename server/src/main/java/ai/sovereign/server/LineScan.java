@@ -3,6 +3,10 @@ package ai.sovereign.server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
@@ -17,8 +21,8 @@ import java.util.concurrent.Future;
  *   <li>Input is read in blocks; each block's whole lines go to a worker, which decodes, answers and renders them into
  *       one output buffer; the buffers are written in the order of the input. Lines end at {@code '\n'}, a {@code '\r'}
  *       before it is dropped, and a last line without {@code '\n'} still counts.</li>
- *   <li>Each worker decodes UTF-8 strictly (RFC 3629: no overlong forms, no surrogates) into one reused char buffer, so a
- *       line costs no String and no copy; invalid UTF-8 is refused, naming its line.</li>
+ *   <li>Decoding takes the JDK's fast path ({@code new String}) and re-decodes strictly only a line that came out holding
+ *       U+FFFD, so invalid UTF-8 is still refused, naming its line.</li>
  *   <li>Before a read that could block (nothing more buffered, as on an interactive stdin) every answer so far is written
  *       and flushed, so a caller feeding one line at a time gets each answer at once.</li>
  *   <li>A failing line ends the run: the lines before it are answered, then an {@link IOException} names its number and
@@ -26,12 +30,9 @@ import java.util.concurrent.Future;
  * </ul>
  */
 final class LineScan {
-    /**
-     * Appends the answer to one decoded line, the first {@code length} chars of {@code line} (without its end-of-line), to
-     * {@code out}. The array is the worker's buffer, valid during the call only.
-     */
+    /** Appends the answer to one decoded line (without its end-of-line) to {@code out}. */
     interface Answer {
-        void answer(char[] line, int length, StringBuilder out) throws LineException;
+        void answer(String line, StringBuilder out) throws LineException;
     }
 
     /** A line that cannot be answered, for a reason that never quotes it; the run reports it with the line's number. */
@@ -127,8 +128,6 @@ final class LineScan {
     private record Chunk(byte[] output, int lines, String error) {
     }
 
-    private static final ThreadLocal<char[]> BUFFER = ThreadLocal.withInitial(() -> new char[1 << 12]);
-
     private Chunk answer(byte[] block, int end) {
         StringBuilder text = new StringBuilder(Math.max(64, end / 64));
         int lines = 0;
@@ -140,17 +139,8 @@ final class LineScan {
             if (stop > start && block[stop - 1] == '\r') {
                 stop--;
             }
-            char[] chars = BUFFER.get();
-            if (chars.length < stop - start) {
-                chars = new char[stop - start];
-                BUFFER.set(chars);
-            }
-            int length = decode(block, start, stop, chars);
             try {
-                if (length < 0) {
-                    throw new LineException("input is not valid UTF-8");
-                }
-                answer.answer(chars, length, text);
+                answer.answer(decode(block, start, stop), text);
             } catch (LineException e) {
                 error = e.getMessage();
                 break;
@@ -165,62 +155,19 @@ final class LineScan {
         return new Chunk(bytes, lines, error);
     }
 
-    /**
-     * Strict UTF-8 (RFC 3629 table 3-7) from {@code b[from, to)} into {@code out}, which holds at least {@code to - from}
-     * chars: the number of chars written, or -1 for an ill-formed sequence.
-     */
-    static int decode(byte[] b, int from, int to, char[] out) {
-        int k = 0;
-        int i = from;
-        while (i < to) {
-            int c = b[i];
-            if (c >= 0) {
-                out[k++] = (char) c;
-                i++;
-                continue;
-            }
-            c &= 0xFF;
-            if (c < 0xC2 || c > 0xF4) {
-                return -1;
-            }
-            if (c < 0xE0) {
-                if (i + 1 >= to || (b[i + 1] & 0xC0) != 0x80) {
-                    return -1;
-                }
-                out[k++] = (char) (((c & 0x1F) << 6) | (b[i + 1] & 0x3F));
-                i += 2;
-            } else if (c < 0xF0) {
-                if (i + 2 >= to) {
-                    return -1;
-                }
-                int b1 = b[i + 1] & 0xFF;
-                int b2 = b[i + 2] & 0xFF;
-                int low = c == 0xE0 ? 0xA0 : 0x80;
-                int high = c == 0xED ? 0x9F : 0xBF;
-                if (b1 < low || b1 > high || (b2 & 0xC0) != 0x80) {
-                    return -1;
-                }
-                out[k++] = (char) (((c & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F));
-                i += 3;
-            } else {
-                if (i + 3 >= to) {
-                    return -1;
-                }
-                int b1 = b[i + 1] & 0xFF;
-                int b2 = b[i + 2] & 0xFF;
-                int b3 = b[i + 3] & 0xFF;
-                int low = c == 0xF0 ? 0x90 : 0x80;
-                int high = c == 0xF4 ? 0x8F : 0xBF;
-                if (b1 < low || b1 > high || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80) {
-                    return -1;
-                }
-                int cp = ((c & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F);
-                out[k++] = Character.highSurrogate(cp);
-                out[k++] = Character.lowSurrogate(cp);
-                i += 4;
+    private static String decode(byte[] bytes, int from, int to) throws LineException {
+        String line = new String(bytes, from, to - from, StandardCharsets.UTF_8);
+        if (line.indexOf('\uFFFD') >= 0) {
+            try {
+                StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes, from, to - from));
+            } catch (CharacterCodingException e) {
+                throw new LineException("input is not valid UTF-8");
             }
         }
-        return k;
+        return line;
     }
 
     private static int indexOf(byte[] bytes, int from, int to) {

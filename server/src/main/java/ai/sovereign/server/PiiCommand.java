@@ -69,9 +69,8 @@ final class PiiCommand implements Runnable {
                 }
             }
             PiiScanner scanner = new PiiScanner();
-            LineScan scan = new LineScan((line, length, out) -> render(length > 0 && line[0] == '{'
-                    ? scanner.scan(textField(new String(line, 0, length)), minScore)
-                    : scanner.scan(line, length, minScore), out), Runtime.getRuntime().availableProcessors());
+            LineScan scan = new LineScan((line, out) -> render(scanner.scan(line.startsWith("{") ? textField(line) : line, minScore), out),
+                    Runtime.getRuntime().availableProcessors());
             try (in; OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16)) {
                 scan.run(in, out);
             }
