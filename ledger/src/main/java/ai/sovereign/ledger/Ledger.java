@@ -26,7 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,9 +39,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li><b>Durable before acknowledged.</b> {@link #append} returns an index only after the entry
  *       is in the journal and the journal is fsynced. Appends are group-committed: one committer
- *       thread writes everything queued (up to {@code maxBatch}) with one write and one fsync.</li>
+ *       thread writes everything queued (up to {@code maxBatch}, waiting up to {@code commitDelay}
+ *       for more while appenders are busy) with one write and one fsync.</li>
  *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once (temporary
- *       file, fsync, rename, directory fsync) before the journal moves past them. Recovery
+ *       file, fsync, rename, directory fsync) before the journal moves past them. A tile writer
+ *       thread does that off the append path (until then, reads are served from memory); the
+ *       committer replaces the journal only with one that starts at or below the tiles on disk, so
+ *       the journal always holds every entry whose tiles may be missing. Recovery
  *       replays the journal's intact records and cuts off only a torn tail, which holds no
  *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
  *       what it recovered, or its root differs from the stored tree.</li>
@@ -66,20 +72,41 @@ public final class Ledger implements AutoCloseable {
     private static final int LEVELS = 8;
     private static final Pending STOP = new Pending(null, null);
 
-    /** Tuning: how many queued appends one fsync may cover, and how soon a checkpoint follows an append. */
-    public record Options(int maxBatch, Duration checkpointInterval) {
-        public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1));
+    /**
+     * Tuning. {@code maxBatch}: the most appends one fsync covers. {@code commitDelay}: how long
+     * the committer may wait for more appends after the first of a batch arrives, while the
+     * previous batch held more than one (so a lone appender is never held back); zero commits as
+     * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
+     */
+    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay) {
+        public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
             if (maxBatch < 1 || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
                 throw new IllegalArgumentException("maxBatch must be positive and checkpointInterval above zero");
             }
+            if (commitDelay.isNegative() || commitDelay.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
+            }
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval) {
+            this(maxBatch, checkpointInterval, Duration.ZERO);
         }
     }
 
     private record Pending(byte[] entry, CompletableFuture<Long> done) {}
 
     private record TileWrite(TilePath tile, byte[] bytes) {}
+
+    /** Full tiles to write; once written, every full tile of the entries below {@code upTo} is on disk. */
+    private record TileJob(List<TileWrite> writes, long upTo) {}
+
+    private static final TileJob TILER_STOP = new TileJob(List.of(), -1);
+    /** The journal is replaced once it holds this many entries before the current bundle and their tiles are on disk. */
+    private static final long JOURNAL_SPAN = 8L * TilePath.WIDTH;
+    /** Past this many, the committer waits for the tile writer rather than let the journal grow. */
+    private static final long JOURNAL_MAX_SPAN = 64L * TilePath.WIDTH;
 
     private final Path dir;
     private final Path journalPath;
@@ -102,6 +129,13 @@ public final class Ledger implements AutoCloseable {
 
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread committer;
+
+    // Full tiles the committer produced and the tile writer has not yet made durable, by path; read() serves them from here.
+    private final ConcurrentHashMap<String, byte[]> unwritten = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<TileJob> tileJobs = new LinkedBlockingQueue<>();
+    private final Object tiled = new Object();
+    private volatile long tiledTo;
+    private Thread tiler;
     private Thread publisher;
     private volatile boolean closed;
     private volatile Throwable broken;
@@ -221,6 +255,7 @@ public final class Ledger implements AutoCloseable {
                     + " (never acknowledged)");
         }
         journal = Journal.openForAppend(journalPath, contents.validBytes());
+        tiledTo = size - bundleCount;
         if (size - journalStart >= TilePath.WIDTH) {
             resetJournal();
         }
@@ -275,6 +310,7 @@ public final class Ledger implements AutoCloseable {
 
     private void start() {
         committer = Thread.ofPlatform().name("ledger-commit").daemon().start(this::commitLoop);
+        tiler = Thread.ofPlatform().name("ledger-tiles").daemon().start(this::tileLoop);
         publisher = Thread.ofPlatform().name("ledger-publish").daemon().start(this::publishLoop);
     }
 
@@ -320,15 +356,21 @@ public final class Ledger implements AutoCloseable {
     private void commitLoop() {
         List<Pending> batch = new ArrayList<>();
         List<byte[]> entries = new ArrayList<>();
+        long delay = options.commitDelay().toNanos();
+        int previousBatch = 0;
         while (true) {
             batch.clear();
             entries.clear();
             try {
                 batch.add(queue.take());
+                queue.drainTo(batch, options.maxBatch() - 1);
+                if (delay > 0 && previousBatch > 1) {
+                    gather(batch, System.nanoTime() + delay);
+                }
             } catch (InterruptedException e) {
                 break;
             }
-            queue.drainTo(batch, options.maxBatch() - 1);
+            previousBatch = batch.size();
             boolean stop = batch.removeIf(p -> p == STOP);
             if (!batch.isEmpty()) {
                 batch.forEach(p -> entries.add(p.entry()));
@@ -342,15 +384,22 @@ public final class Ledger implements AutoCloseable {
                             addLeaf(e, writes);
                         }
                         for (TileWrite w : writes) {
-                            Durable.write(dir.resolve(w.tile().path()), w.bytes());
+                            unwritten.put(w.tile().path(), w.bytes());
                         }
                     } finally {
                         state.unlock();
                     }
+                    long bundleStart = size - bundleCount;
+                    if (!writes.isEmpty()) {
+                        tileJobs.add(new TileJob(writes, bundleStart));
+                    }
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).done().complete(first + i);
                     }
-                    if (size - journalStart >= TilePath.WIDTH) {
+                    if (bundleStart - journalStart >= JOURNAL_MAX_SPAN) {
+                        awaitTiles(bundleStart);
+                    }
+                    if (bundleStart - journalStart >= JOURNAL_SPAN && tiledTo >= bundleStart) {
                         resetJournal();
                     }
                 } catch (IOException | RuntimeException e) {
@@ -367,6 +416,76 @@ public final class Ledger implements AutoCloseable {
             }
         }
         failQueued();
+    }
+
+    /** Adds appends arriving before {@code deadline} (System.nanoTime) to the batch, up to maxBatch or a STOP. */
+    private void gather(List<Pending> batch, long deadline) throws InterruptedException {
+        if (batch.contains(STOP)) {
+            return;
+        }
+        while (batch.size() < options.maxBatch()) {
+            long left = deadline - System.nanoTime();
+            Pending p = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (p == null) {
+                return;
+            }
+            int from = batch.size();
+            batch.add(p);
+            queue.drainTo(batch, options.maxBatch() - batch.size());
+            if (batch.subList(from, batch.size()).contains(STOP)) {
+                return;
+            }
+        }
+    }
+
+    /** Writes full tiles durably, in order, off the append path. */
+    private void tileLoop() {
+        while (true) {
+            TileJob job;
+            try {
+                job = tileJobs.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (job == TILER_STOP) {
+                return;
+            }
+            try {
+                for (TileWrite w : job.writes()) {
+                    Durable.write(dir.resolve(w.tile().path()), w.bytes());
+                    unwritten.remove(w.tile().path());
+                }
+            } catch (IOException | RuntimeException e) {
+                broken = e;
+                LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
+                synchronized (tiled) {
+                    tiled.notifyAll();
+                }
+                return;
+            }
+            synchronized (tiled) {
+                tiledTo = job.upTo();
+                tiled.notifyAll();
+            }
+        }
+    }
+
+    /** Waits until every full tile of the entries below {@code upTo} is on disk. */
+    private void awaitTiles(long upTo) {
+        synchronized (tiled) {
+            while (tiledTo < upTo && broken == null) {
+                try {
+                    tiled.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LedgerException("interrupted while waiting for tiles to be written");
+                }
+            }
+        }
+        LedgerException unusable = broken == null ? null : unusable();
+        if (unusable != null) {
+            throw unusable;
+        }
     }
 
     private void failQueued() {
@@ -474,6 +593,7 @@ public final class Ledger implements AutoCloseable {
             } finally {
                 state.unlock();
             }
+            awaitTiles(s - s % TilePath.WIDTH);
             try {
                 for (TileWrite w : partials) {
                     Durable.write(dir.resolve(w.tile().path()), w.bytes());
@@ -591,7 +711,8 @@ public final class Ledger implements AutoCloseable {
             return null;
         }
         if (!t.partial()) {
-            return readFile(t);
+            byte[] pending = unwritten.get(t.path());
+            return pending != null ? pending.clone() : readFile(t);
         }
         state.lock();
         try {
@@ -602,7 +723,10 @@ public final class Ledger implements AutoCloseable {
         } finally {
             state.unlock();
         }
-        byte[] full = readFile(t.full());
+        byte[] full = unwritten.get(t.full().path());
+        if (full == null) {
+            full = readFile(t.full());
+        }
         if (full == null) {
             return null;
         }
@@ -731,6 +855,8 @@ public final class Ledger implements AutoCloseable {
         queue.add(STOP);
         try {
             committer.join();
+            tileJobs.add(TILER_STOP);
+            tiler.join();
             publisher.interrupt();
             publisher.join();
         } catch (InterruptedException e) {
