@@ -78,7 +78,7 @@ public final class Ledger implements AutoCloseable {
      * previous batch held more than one (so a lone appender is never held back); zero commits as
      * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
      */
-    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay) {
+    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
         public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
@@ -88,10 +88,32 @@ public final class Ledger implements AutoCloseable {
             if (commitDelay.isNegative() || commitDelay.compareTo(Duration.ofSeconds(1)) > 0) {
                 throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
             }
+            witnesses = List.copyOf(witnesses);
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay) {
+            this(maxBatch, checkpointInterval, commitDelay, List.of());
         }
 
         public Options(int maxBatch, Duration checkpointInterval) {
             this(maxBatch, checkpointInterval, Duration.ZERO);
+        }
+    }
+
+    /**
+     * A witness this log asks to cosign every checkpoint it publishes (C2SP tlog-witness): the
+     * witness's submission prefix ({@code add-checkpoint} is POSTed under it) and its cosigner
+     * verifier key. Cosignatures that verify are appended to the published checkpoint.
+     */
+    public record WitnessEndpoint(URI url, String vkey) {
+        public WitnessEndpoint {
+            if (!(NoteVerifier.parse(vkey) instanceof Verification.Ok<NoteVerifier>(NoteVerifier v)) || v.type() != NoteVerifier.COSIGNATURE_V1) {
+                throw new IllegalArgumentException("witness key " + Notes.excerpt(vkey) + " is not a cosignature/v1 verifier key (name+id+base64(0x04||key))");
+            }
+        }
+
+        NoteVerifier verifier() {
+            return NoteVerifier.parse(vkey).orThrow();
         }
     }
 
@@ -143,6 +165,10 @@ public final class Ledger implements AutoCloseable {
     private final Object publishLock = new Object();
     private volatile String checkpointNote;
     private volatile long publishedSize = -1;
+    // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
+    private final java.util.concurrent.ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean unwitnessed;
+    private HttpClient witnessHttp;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
         this.dir = dir.toAbsolutePath();
@@ -178,6 +204,11 @@ public final class Ledger implements AutoCloseable {
     }
 
     static NoteSigner loadOrCreateKey(Path keyFile, String origin) {
+        return loadOrCreateKey(keyFile, origin, NoteVerifier.ED25519);
+    }
+
+    /** Loads the signer key of {@code type} (0x01 log, 0x04 witness) named {@code origin}, or creates it (mode 0600). */
+    static NoteSigner loadOrCreateKey(Path keyFile, String origin, int type) {
         try {
             if (Files.exists(keyFile)) {
                 try {
@@ -198,9 +229,13 @@ public final class Ledger implements AutoCloseable {
                     throw new LedgerException("key file " + keyFile + " holds the key of " + Notes.excerpt(signer.name())
                             + ", not of origin " + Notes.excerpt(origin));
                 }
+                if (signer.verifier().type() != type) {
+                    throw new LedgerException("key file " + keyFile + " holds a key of type 0x" + Integer.toHexString(signer.verifier().type())
+                            + ", not 0x0" + type + (type == NoteVerifier.COSIGNATURE_V1 ? " (a witness key)" : " (a log key)"));
+                }
                 return signer;
             }
-            NoteSigner signer = NoteSigner.generate(origin);
+            NoteSigner signer = NoteSigner.generate(origin, type);
             Path parent = keyFile.toAbsolutePath().getParent();
             Durable.createDirectories(parent);
             Path tmp = parent.resolve(".tmp-" + keyFile.getFileName());
@@ -557,7 +592,7 @@ public final class Ledger implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (broken == null && size() != publishedSize) {
+            if (broken == null && (size() != publishedSize || unwitnessed)) {
                 try {
                     publish();
                 } catch (RuntimeException e) {
@@ -578,7 +613,7 @@ public final class Ledger implements AutoCloseable {
             state.lock();
             try {
                 s = size;
-                if (s == publishedSize && checkpointNote != null) {
+                if (s == publishedSize && checkpointNote != null && !unwitnessed) {
                     return checkpointNote;
                 }
                 for (int l = 0; l < LEVELS; l++) {
@@ -601,7 +636,7 @@ public final class Ledger implements AutoCloseable {
                 HashSource src = TileMath.source(path -> partials.stream().filter(w -> w.tile().path().equals(path)).findFirst()
                         .map(TileWrite::bytes).orElseThrow(() -> new IllegalStateException("root needs " + path)), s);
                 Hash root = Hash.wrap(Proofs.root(src, s));
-                String note = signer.signNote(new Checkpoint(origin, s, root).body());
+                String note = witnessed(signer.signNote(new Checkpoint(origin, s, root).body()), s);
                 Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
                 checkpointNote = note;
                 publishedSize = s;
@@ -609,6 +644,72 @@ public final class Ledger implements AutoCloseable {
             } catch (IOException e) {
                 throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Asks each configured witness to cosign {@code note} (of tree size {@code s}) and returns it
+     * with the cosignature lines that verified. A witness that fails is logged and left out; the
+     * publisher asks again within a checkpoint interval.
+     */
+    private String witnessed(String note, long s) {
+        boolean missing = false;
+        StringBuilder out = new StringBuilder(note);
+        for (WitnessEndpoint w : options.witnesses()) {
+            try {
+                out.append(cosignature(w, note, s));
+            } catch (IOException | LedgerException e) {
+                missing = true;
+                LOG.log(System.Logger.Level.WARNING, "ledger: witness " + w.url() + " did not cosign checkpoint " + s + ": " + e.getMessage());
+            }
+        }
+        unwitnessed = missing;
+        return out.toString();
+    }
+
+    /** One add-checkpoint exchange (retried once with the size a 409 names); returns the verified cosignature line(s). */
+    private String cosignature(WitnessEndpoint w, String note, long s) throws IOException {
+        if (witnessHttp == null) {
+            witnessHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        String base = w.url().toString().endsWith("/") ? w.url().toString() : w.url() + "/";
+        for (int attempt = 0; ; attempt++) {
+            long old = witnessSizes.getOrDefault(w, 0L);
+            if (old > s) {
+                throw new LedgerException("the witness last cosigned size " + old + ", beyond this log's " + s);
+            }
+            StringBuilder body = new StringBuilder("old ").append(old).append('\n');
+            if (old > 0 && old < s) {
+                consistencyProof(old, s).hashes().forEach(h -> body.append(h.base64()).append('\n'));
+            }
+            body.append('\n').append(note);
+            HttpResponse<String> r;
+            try {
+                r = witnessHttp.send(HttpRequest.newBuilder(URI.create(base + "add-checkpoint")).timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (r.statusCode() == 409 && attempt == 0) {
+                try {
+                    witnessSizes.put(w, Long.parseLong(r.body().strip()));
+                } catch (NumberFormatException e) {
+                    throw new LedgerException("HTTP 409 without a size: " + Notes.excerpt(r.body()));
+                }
+                continue;
+            }
+            if (r.statusCode() != 200) {
+                throw new LedgerException("HTTP " + r.statusCode() + ": " + Notes.excerpt(r.body().strip()));
+            }
+            if (!(Notes.open(note + r.body(), List.of(w.verifier())) instanceof Verification.Ok<Notes.Opened>(Notes.Opened opened))) {
+                throw new LedgerException("its answer holds no valid cosignature by " + w.verifier().label());
+            }
+            witnessSizes.put(w, s);
+            StringBuilder lines = new StringBuilder();
+            opened.verified().forEach(sig -> lines.append(Notes.DASH).append(sig.name()).append(' ')
+                    .append(java.util.Base64.getEncoder().encodeToString(sig.blob())).append('\n'));
+            return lines.toString();
         }
     }
 
@@ -681,6 +782,17 @@ public final class Ledger implements AutoCloseable {
             throw new IllegalArgumentException("old size " + oldSize + " must be between 0 and the new size " + newSize);
         }
         return new ConsistencyProof(oldSize, newSize, Proofs.consistency(source(newSize), oldSize, newSize).stream().map(Hash::wrap).toList());
+    }
+
+    /**
+     * A C2SP tlog-proof for entry {@code index} against the published checkpoint (verbatim, with
+     * any cosignatures). Throws {@link IllegalArgumentException} when the index is not below the
+     * checkpoint's size.
+     */
+    public String tlogProof(long index) {
+        String note = checkpointNote;
+        long s = Checkpoint.open(note, signer.verifier(), origin).orThrow().size();
+        return inclusionProof(index, s).toTlogProof(note);
     }
 
     private void checkSize(long treeSize) {
@@ -763,6 +875,11 @@ public final class Ledger implements AutoCloseable {
 
     /** The same, and with {@code decodeEntries} every entry must decode as a canonical {@link AuditEntry}. */
     public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint, boolean decodeEntries) {
+        return verify(dir, vkey, trustedCheckpoint, decodeEntries, List.of());
+    }
+
+    /** The same, and the checkpoint must be cosigned by each of {@code witnesses} (cosigner verifier keys). */
+    public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint, boolean decodeEntries, List<String> witnesses) {
         try {
             return LogVerifier.verify(path -> {
                 try {
@@ -770,7 +887,7 @@ public final class Ledger implements AutoCloseable {
                 } catch (NoSuchFileException e) {
                     return null;
                 }
-            }, vkey, trustedCheckpoint, decodeEntries);
+            }, vkey, trustedCheckpoint, decodeEntries, witnesses);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
@@ -783,8 +900,13 @@ public final class Ledger implements AutoCloseable {
 
     /** The same, over HTTP, optionally decoding every entry as an {@link AuditEntry}. */
     public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint, boolean decodeEntries) {
+        return verify(prefix, vkey, trustedCheckpoint, decodeEntries, List.of());
+    }
+
+    /** The same, over HTTP, and the checkpoint must be cosigned by each of {@code witnesses}. */
+    public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint, boolean decodeEntries, List<String> witnesses) {
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint, decodeEntries);
+            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint, decodeEntries, witnesses);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
