@@ -284,12 +284,12 @@ public final class Ledger implements AutoCloseable {
         } finally {
             state.unlock();
         }
-        tornBytes = contents.fileBytes() - contents.validBytes();
+        tornBytes = contents.tornBytes();
         if (tornBytes > 0) {
             LOG.log(System.Logger.Level.WARNING, "ledger: cut a torn journal tail of " + tornBytes + " bytes after entry " + (size - 1)
                     + " (never acknowledged)");
         }
-        journal = Journal.openForAppend(journalPath, contents.validBytes());
+        journal = Journal.openForAppend(journalPath, contents.validBytes(), contents.tornBytes());
         tiledTo = size - bundleCount;
         if (size - journalStart >= TilePath.WIDTH) {
             resetJournal();
@@ -577,8 +577,8 @@ public final class Ledger implements AutoCloseable {
             state.unlock();
         }
         journal.close();
-        Journal.create(journalPath, start, rest);
-        journal = Journal.openForAppend(journalPath, Files.size(journalPath));
+        long valid = Journal.create(journalPath, start, rest);
+        journal = Journal.openForAppend(journalPath, valid, 0);
         journalStart = start;
     }
 
