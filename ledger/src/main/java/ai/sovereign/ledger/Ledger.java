@@ -127,8 +127,12 @@ public final class Ledger implements AutoCloseable {
     private static final TileJob TILER_STOP = new TileJob(List.of(), -1);
     /** The journal is replaced once it holds this many entries before the current bundle and their tiles are on disk. */
     private static final long JOURNAL_SPAN = 8L * TilePath.WIDTH;
-    /** Past this many, the committer waits for the tile writer rather than let the journal grow. */
-    private static final long JOURNAL_MAX_SPAN = 64L * TilePath.WIDTH;
+    /**
+     * Past this many, the committer waits for the tile writer rather than let the journal (and the
+     * tiles held in memory, about 90 KB per 256 entries of 300 bytes) grow: room for a disk stall of
+     * a second or two at 40,000 appends/s.
+     */
+    private static final long JOURNAL_MAX_SPAN = 256L * TilePath.WIDTH;
 
     private final Path dir;
     private final Path journalPath;
@@ -473,23 +477,27 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
-    /** Writes full tiles durably, in order, off the append path. */
+    /** Writes full tiles durably, in order, off the append path; jobs queued meanwhile are written together. */
     private void tileLoop() {
+        List<TileJob> jobs = new ArrayList<>();
         while (true) {
-            TileJob job;
+            jobs.clear();
             try {
-                job = tileJobs.take();
+                jobs.add(tileJobs.take());
             } catch (InterruptedException e) {
                 return;
             }
-            if (job == TILER_STOP) {
+            tileJobs.drainTo(jobs);
+            boolean stop = jobs.remove(TILER_STOP);
+            if (jobs.isEmpty()) {
                 return;
             }
+            TileJob job = jobs.getLast();
             try {
-                for (TileWrite w : job.writes()) {
-                    Durable.write(dir.resolve(w.tile().path()), w.bytes());
-                    unwritten.remove(w.tile().path());
-                }
+                java.util.Map<Path, byte[]> files = new java.util.LinkedHashMap<>();
+                jobs.forEach(j -> j.writes().forEach(w -> files.put(dir.resolve(w.tile().path()), w.bytes())));
+                Durable.writeAll(files);
+                jobs.forEach(j -> j.writes().forEach(w -> unwritten.remove(w.tile().path())));
             } catch (IOException | RuntimeException e) {
                 broken = e;
                 LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
@@ -501,6 +509,9 @@ public final class Ledger implements AutoCloseable {
             synchronized (tiled) {
                 tiledTo = job.upTo();
                 tiled.notifyAll();
+            }
+            if (stop) {
+                return;
             }
         }
     }
