@@ -50,7 +50,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
  *       what it recovered, or its root differs from the stored tree.</li>
  *   <li><b>Checkpoints only cover durable entries</b>, are published at most
- *       {@code checkpointInterval} after an append, and each extends the previous one.</li>
+ *       {@code checkpointInterval} after an append, and each extends the previous one. With
+ *       witnesses configured, each is sent to them first (C2SP tlog-witness) and published with
+ *       the cosignatures that came back and verify; a witness that failed is asked again within
+ *       an interval, and its absence never holds up appends.</li>
  * </ul>
  *
  * <h2>On disk</h2>
