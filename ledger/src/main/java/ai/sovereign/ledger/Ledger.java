@@ -158,6 +158,7 @@ public final class Ledger implements AutoCloseable {
 
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread committer;
+    private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
 
     // Full tiles the committer produced and the tile writer has not yet made durable, by path; read() serves them from here.
     private final ConcurrentHashMap<String, byte[]> unwritten = new ConcurrentHashMap<>();
@@ -419,6 +420,7 @@ public final class Ledger implements AutoCloseable {
                 long first = size;
                 try {
                     journal.append(first, entries);
+                    commits.incrementAndGet();
                     List<TileWrite> writes = new ArrayList<>();
                     state.lock();
                     try {
@@ -749,6 +751,11 @@ public final class Ledger implements AutoCloseable {
     /** The log's verifier key in signed-note form ({@code name+id+base64(0x01||key)}). */
     public String verifierKey() {
         return signer.verifier().vkey();
+    }
+
+    /** How many group commits (journal write + fsync) this ledger has made since it was opened. */
+    public long commits() {
+        return commits.get();
     }
 
     /** Bytes of the torn journal tail cut off when this ledger was opened (0 after a clean shutdown). */

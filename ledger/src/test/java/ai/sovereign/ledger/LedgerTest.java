@@ -166,6 +166,32 @@ class LedgerTest {
         assertTrue(Ledger.verify(dir(), vkey, null).isOk());
     }
 
+    @Test
+    void groupCommitBatchesByTimeWhileAppendersAreBusyButNeverHoldsALoneAppender() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofSeconds(2)));
+        assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofMillis(-1)));
+        try (Ledger l = Ledger.open(dir(), key(), ORIGIN, new Ledger.Options(4096, Duration.ofMillis(50), Duration.ofMillis(500)))) {
+            // A lone appender: each append is its own commit, with no wait (the previous batch held one).
+            for (int i = 0; i < 5; i++) {
+                l.append(entry(i));
+            }
+            assertEquals(5, l.commits());
+            // Busy: a burst, then 50 appends 1 ms apart. Within the 500 ms delay they share one or two commits
+            // (without the delay each would find the committer idle and get its own).
+            appendAll(l, 5, 105);
+            long before = l.commits();
+            List<CompletableFuture<Long>> spaced = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                spaced.add(l.appendAsync(entry(105 + i)));
+                Thread.sleep(1);
+            }
+            for (int i = 0; i < spaced.size(); i++) {
+                assertEquals(105 + i, spaced.get(i).join());
+            }
+            assertTrue(l.commits() - before <= 3, "50 spaced appends took " + (l.commits() - before) + " commits");
+        }
+    }
+
     private void writeAfterRecords(byte[] bytes) throws IOException {
         Path journal = dir().resolve("journal");
         long end = Journal.read(journal).validBytes();
