@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -34,6 +35,33 @@ final class Durable {
      * written and fsynced, then each is renamed, then each directory involved is fsynced once.
      */
     static void writeAll(Map<Path, byte[]> files) throws IOException {
+        write(files, true);
+    }
+
+    /**
+     * Writes and renames files into place without fsyncing them: readers see them at once, but a
+     * power loss may leave them empty or torn until {@link #sync} of them has returned. Only for
+     * files whose content can be rebuilt from something already durable (tiles, from the journal).
+     */
+    static void writeAllUnsynced(Map<Path, byte[]> files) throws IOException {
+        write(files, false);
+    }
+
+    /** Makes files written by {@link #writeAllUnsynced} durable: each file, then each directory once. */
+    static void sync(List<Path> files) throws IOException {
+        Set<Path> dirs = new LinkedHashSet<>();
+        for (Path f : files) {
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                ch.force(true);
+            }
+            dirs.add(f.toAbsolutePath().getParent());
+        }
+        for (Path dir : dirs) {
+            fsyncDirectory(dir);
+        }
+    }
+
+    private static void write(Map<Path, byte[]> files, boolean fsync) throws IOException {
         Map<Path, Path> temps = new LinkedHashMap<>();
         for (Map.Entry<Path, byte[]> f : files.entrySet()) {
             Path dir = f.getKey().toAbsolutePath().getParent();
@@ -44,7 +72,9 @@ final class Durable {
                 while (b.hasRemaining()) {
                     ch.write(b);
                 }
-                ch.force(true);
+                if (fsync) {
+                    ch.force(true);
+                }
             }
             temps.put(f.getKey(), tmp);
         }
@@ -59,8 +89,10 @@ final class Durable {
             }
             dirs.add(dir);
         }
-        for (Path dir : dirs) {
-            fsyncDirectory(dir);
+        if (fsync) {
+            for (Path dir : dirs) {
+                fsyncDirectory(dir);
+            }
         }
     }
 

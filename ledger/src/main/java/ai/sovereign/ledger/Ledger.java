@@ -164,7 +164,8 @@ public final class Ledger implements AutoCloseable {
     private final ConcurrentHashMap<String, byte[]> unwritten = new ConcurrentHashMap<>();
     private final LinkedBlockingQueue<TileJob> tileJobs = new LinkedBlockingQueue<>();
     private final Object tiled = new Object();
-    private volatile long tiledTo;
+    private volatile long tiledTo;   // full tiles below this are in their files (maybe not yet fsynced)
+    private volatile long syncedTo;  // ... and fsynced: the journal may start here
     private Thread tiler;
     private Thread publisher;
     private volatile boolean closed;
@@ -299,6 +300,7 @@ public final class Ledger implements AutoCloseable {
         }
         journal = Journal.openForAppend(journalPath, contents.validBytes(), contents.tornBytes());
         tiledTo = size - bundleCount;
+        syncedTo = tiledTo;
         if (size - journalStart >= TilePath.WIDTH) {
             resetJournal();
         }
@@ -441,9 +443,9 @@ public final class Ledger implements AutoCloseable {
                         batch.get(i).done().complete(first + i);
                     }
                     if (bundleStart - journalStart >= JOURNAL_MAX_SPAN) {
-                        awaitTiles(bundleStart);
+                        awaitTiles(bundleStart, true);
                     }
-                    if (bundleStart - journalStart >= JOURNAL_SPAN && tiledTo >= bundleStart) {
+                    if (bundleStart - journalStart >= JOURNAL_SPAN && syncedTo >= bundleStart) {
                         resetJournal();
                     }
                 } catch (IOException | RuntimeException e) {
@@ -482,9 +484,17 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
-    /** Writes full tiles durably, in order, off the append path; jobs queued meanwhile are written together. */
+    /**
+     * Writes full tiles, in order, off the append path; jobs queued meanwhile are written together.
+     * Each file is written and renamed into place at once (readers see it), but fsynced later, in
+     * groups: once {@link #JOURNAL_SPAN} entries' worth is pending, or when no more work is queued.
+     * Until then the journal still holds those entries (it is replaced only up to {@code
+     * syncedTo}), and recovery rewrites their tiles, so a power loss cannot leave a torn tile behind.
+     * One fsync per group commits the file system's journal once instead of once per file.
+     */
     private void tileLoop() {
         List<TileJob> jobs = new ArrayList<>();
+        List<Path> unsynced = new ArrayList<>();
         while (true) {
             jobs.clear();
             try {
@@ -501,8 +511,21 @@ public final class Ledger implements AutoCloseable {
             try {
                 java.util.Map<Path, byte[]> files = new java.util.LinkedHashMap<>();
                 jobs.forEach(j -> j.writes().forEach(w -> files.put(dir.resolve(w.tile().path()), w.bytes())));
-                Durable.writeAll(files);
+                Durable.writeAllUnsynced(files);
                 jobs.forEach(j -> j.writes().forEach(w -> unwritten.remove(w.tile().path())));
+                unsynced.addAll(files.keySet());
+                synchronized (tiled) {
+                    tiledTo = job.upTo();
+                    tiled.notifyAll();
+                }
+                if (job.upTo() - syncedTo >= JOURNAL_SPAN || tileJobs.isEmpty() || stop) {
+                    Durable.sync(unsynced);
+                    unsynced.clear();
+                    synchronized (tiled) {
+                        syncedTo = job.upTo();
+                        tiled.notifyAll();
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 broken = e;
                 LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
@@ -511,20 +534,16 @@ public final class Ledger implements AutoCloseable {
                 }
                 return;
             }
-            synchronized (tiled) {
-                tiledTo = job.upTo();
-                tiled.notifyAll();
-            }
             if (stop) {
                 return;
             }
         }
     }
 
-    /** Waits until every full tile of the entries below {@code upTo} is on disk. */
-    private void awaitTiles(long upTo) {
+    /** Waits until every full tile of the entries below {@code upTo} is in its file ({@code synced}: and fsynced). */
+    private void awaitTiles(long upTo, boolean synced) {
         synchronized (tiled) {
-            while (tiledTo < upTo && broken == null) {
+            while ((synced ? syncedTo : tiledTo) < upTo && broken == null) {
                 try {
                     tiled.wait();
                 } catch (InterruptedException e) {
@@ -644,7 +663,7 @@ public final class Ledger implements AutoCloseable {
             } finally {
                 state.unlock();
             }
-            awaitTiles(s - s % TilePath.WIDTH);
+            awaitTiles(s - s % TilePath.WIDTH, false);
             try {
                 for (TileWrite w : partials) {
                     Durable.write(dir.resolve(w.tile().path()), w.bytes());
