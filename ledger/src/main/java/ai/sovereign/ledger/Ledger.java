@@ -177,6 +177,7 @@ public final class Ledger implements AutoCloseable {
     // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
     private final java.util.concurrent.ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean unwitnessed;
+    private final Set<WitnessEndpoint> witnessFailing = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private HttpClient witnessHttp;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
@@ -693,9 +694,15 @@ public final class Ledger implements AutoCloseable {
         for (WitnessEndpoint w : options.witnesses()) {
             try {
                 out.append(cosignature(w, note, s));
+                if (witnessFailing.remove(w)) {
+                    LOG.log(System.Logger.Level.INFO, "ledger: witness " + w.url() + " cosigns again (checkpoint " + s + ")");
+                }
             } catch (IOException | LedgerException e) {
                 missing = true;
-                LOG.log(System.Logger.Level.WARNING, "ledger: witness " + w.url() + " did not cosign checkpoint " + s + ": " + e.getMessage());
+                if (witnessFailing.add(w)) { // once per outage, not on every retry
+                    LOG.log(System.Logger.Level.WARNING, "ledger: witness " + w.url() + " did not cosign checkpoint " + s + ": " + e.getMessage()
+                            + "; publishing without its cosignature and retrying every " + options.checkpointInterval().toMillis() + " ms");
+                }
             }
         }
         unwitnessed = missing;
