@@ -20,8 +20,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +32,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -158,7 +162,7 @@ public final class Ledger implements AutoCloseable {
 
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread committer;
-    private final java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong commits = new AtomicLong();
 
     // Full tiles the committer produced and the tile writer has not yet made durable, by path; read() serves them from here.
     private final ConcurrentHashMap<String, byte[]> unwritten = new ConcurrentHashMap<>();
@@ -175,9 +179,9 @@ public final class Ledger implements AutoCloseable {
     private volatile String checkpointNote;
     private volatile long publishedSize = -1;
     // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
-    private final java.util.concurrent.ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
     private volatile boolean unwitnessed;
-    private final Set<WitnessEndpoint> witnessFailing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<WitnessEndpoint> witnessFailing = ConcurrentHashMap.newKeySet();
     private HttpClient witnessHttp;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
@@ -510,7 +514,7 @@ public final class Ledger implements AutoCloseable {
             }
             TileJob job = jobs.getLast();
             try {
-                java.util.Map<Path, byte[]> files = new java.util.LinkedHashMap<>();
+                Map<Path, byte[]> files = new LinkedHashMap<>();
                 jobs.forEach(j -> j.writes().forEach(w -> files.put(dir.resolve(w.tile().path()), w.bytes())));
                 Durable.writeAllUnsynced(files);
                 jobs.forEach(j -> j.writes().forEach(w -> unwritten.remove(w.tile().path())));
@@ -750,7 +754,7 @@ public final class Ledger implements AutoCloseable {
             witnessSizes.put(w, s);
             StringBuilder lines = new StringBuilder();
             opened.verified().forEach(sig -> lines.append(Notes.DASH).append(sig.name()).append(' ')
-                    .append(java.util.Base64.getEncoder().encodeToString(sig.blob())).append('\n'));
+                    .append(Base64.getEncoder().encodeToString(sig.blob())).append('\n'));
             return lines.toString();
         }
     }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -97,7 +98,7 @@ public final class Witness {
     /** Handles one {@code add-checkpoint} request body. */
     public Result addCheckpoint(byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8);
-        if (!java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), body)) {
+        if (!Arrays.equals(text.getBytes(StandardCharsets.UTF_8), body)) {
             return new Refused(400, "the request is not UTF-8");
         }
         int blank = text.indexOf("\n\n");

@@ -4,6 +4,9 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.output.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -34,14 +37,14 @@ final class Embeddings {
         long start = System.nanoTime();
         this.model = new AllMiniLmL6V2EmbeddingModel(Runnable::run);
         this.slots = new Semaphore(parallelism, true);
-        java.net.URL weights = AllMiniLmL6V2EmbeddingModel.class.getResource(WEIGHTS);
+        URL weights = AllMiniLmL6V2EmbeddingModel.class.getResource(WEIGHTS);
         if (weights == null) {
             throw new IllegalStateException("the embedding model's weights " + WEIGHTS + " are not on the class path");
         }
         try {
             this.sha256 = hashes.sha256(weights);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot hash the embedding model's weights " + WEIGHTS + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hash the embedding model's weights " + WEIGHTS + ": " + e.getMessage(), e);
         }
         Log.info("embedding model " + MODEL_ID + " (sha256 " + sha256 + ") ready in " + (System.nanoTime() - start) / 1_000_000 + " ms");
     }

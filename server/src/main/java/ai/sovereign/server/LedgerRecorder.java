@@ -9,7 +9,9 @@ import ai.sovereign.ledger.AuditKey;
 import ai.sovereign.ledger.Hash;
 import ai.sovereign.ledger.Ledger;
 import ai.sovereign.ledger.LedgerException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -83,14 +85,14 @@ final class LedgerRecorder implements AutoCloseable {
                 throw new IllegalArgumentException("ledger.witnesses: each witness needs url and vkey");
             }
             try {
-                witnesses.add(new Ledger.WitnessEndpoint(java.net.URI.create(w.url()), w.vkey()));
+                witnesses.add(new Ledger.WitnessEndpoint(URI.create(w.url()), w.vkey()));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("ledger.witnesses: " + e.getMessage());
             }
         }
         Ledger.Options d = Ledger.Options.DEFAULT;
         return new Ledger.Options(c.maxBatch() == null ? d.maxBatch() : c.maxBatch(), d.checkpointInterval(),
-                c.commitDelayMs() == null ? d.commitDelay() : java.time.Duration.ofNanos(Math.round(c.commitDelayMs() * 1e6)), witnesses);
+                c.commitDelayMs() == null ? d.commitDelay() : Duration.ofNanos(Math.round(c.commitDelayMs() * 1e6)), witnesses);
     }
 
     Ledger ledger() {
