@@ -134,6 +134,8 @@ public final class Ledger implements AutoCloseable {
     private static final TileJob TILER_STOP = new TileJob(List.of(), -1);
     /** The journal is replaced once it holds this many entries before the current bundle and their tiles are on disk. */
     private static final long JOURNAL_SPAN = 8L * TilePath.WIDTH;
+    /** The tile writer fsyncs what it wrote once it has had no new work for this long. */
+    private static final Duration TILE_SYNC_IDLE = Duration.ofMillis(50);
     /**
      * Past this many, the committer waits for the tile writer rather than let the journal (and the
      * tiles held in memory, about 90 KB per 256 entries of 300 bytes) grow: room for a disk stall of
@@ -492,7 +494,9 @@ public final class Ledger implements AutoCloseable {
     /**
      * Writes full tiles, in order, off the append path; jobs queued meanwhile are written together.
      * Each file is written and renamed into place at once (readers see it), but fsynced later, in
-     * groups: once {@link #JOURNAL_SPAN} entries' worth is pending, or when no more work is queued.
+     * groups: once {@link #JOURNAL_SPAN} entries' worth is pending, or after {@link #TILE_SYNC_IDLE}
+     * with no new work (a light load would otherwise pay a file-system journal commit per bundle,
+     * and the committer's fdatasync waits behind each).
      * Until then the journal still holds those entries (it is replaced only up to {@code
      * syncedTo}), and recovery rewrites their tiles, so a power loss cannot leave a torn tile behind.
      * One fsync per group commits the file system's journal once instead of once per file.
@@ -503,13 +507,26 @@ public final class Ledger implements AutoCloseable {
         while (true) {
             jobs.clear();
             try {
-                jobs.add(tileJobs.take());
+                TileJob next = unsynced.isEmpty() ? tileJobs.take() : tileJobs.poll(TILE_SYNC_IDLE.toNanos(), TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    syncTiles(unsynced, tiledTo);
+                    continue;
+                }
+                jobs.add(next);
             } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                tilesFailed(e);
                 return;
             }
             tileJobs.drainTo(jobs);
             boolean stop = jobs.remove(TILER_STOP);
             if (jobs.isEmpty()) {
+                try {
+                    syncTiles(unsynced, tiledTo);
+                } catch (IOException | RuntimeException e) {
+                    tilesFailed(e);
+                }
                 return;
             }
             TileJob job = jobs.getLast();
@@ -523,25 +540,33 @@ public final class Ledger implements AutoCloseable {
                     tiledTo = job.upTo();
                     tiled.notifyAll();
                 }
-                if (job.upTo() - syncedTo >= JOURNAL_SPAN || tileJobs.isEmpty() || stop) {
-                    Durable.sync(unsynced);
-                    unsynced.clear();
-                    synchronized (tiled) {
-                        syncedTo = job.upTo();
-                        tiled.notifyAll();
-                    }
+                if (job.upTo() - syncedTo >= JOURNAL_SPAN || stop || closed) {
+                    syncTiles(unsynced, job.upTo());
                 }
             } catch (IOException | RuntimeException e) {
-                broken = e;
-                LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
-                synchronized (tiled) {
-                    tiled.notifyAll();
-                }
+                tilesFailed(e);
                 return;
             }
             if (stop) {
                 return;
             }
+        }
+    }
+
+    private void syncTiles(List<Path> unsynced, long upTo) throws IOException {
+        Durable.sync(unsynced);
+        unsynced.clear();
+        synchronized (tiled) {
+            syncedTo = upTo;
+            tiled.notifyAll();
+        }
+    }
+
+    private void tilesFailed(Exception e) {
+        broken = e;
+        LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
+        synchronized (tiled) {
+            tiled.notifyAll();
         }
     }
 
