@@ -71,8 +71,8 @@ public sealed interface AuditEntry permits AuditEntry.Decision, AuditEntry.Outco
 
     /**
      * The decision to serve a request, written (durably) before generation starts and before the
-     * response's first byte. {@code modelSha256} is null for a model without a weight file (the
-     * embedded embedding model, or a refused request that named no registered model);
+     * response's first byte. {@code modelSha256} is the served weight file's SHA-256 (the embedded
+     * embedding model: its ONNX file), null for a refused request that named no registered model;
      * {@code requestHmac} is the keyed hash of the request body (null when the body was never read).
      */
     record Decision(long timeMillis, String requestId, String tenantId, String keyId, String endpoint,

@@ -21,21 +21,35 @@ import java.util.zip.CRC32C;
  * Entries below {@code start} live in full entry bundles on disk. A batch of records is written
  * with one {@code write} and one {@code fsync}; only then are its appends acknowledged. So after a
  * crash, every acknowledged record is intact, and anything after the last intact record is a torn
- * tail of unacknowledged bytes: {@link #read} stops there and {@link #openForAppend} cuts it off.
+ * tail of unacknowledged bytes: {@link #read} stops there and {@link #openForAppend} zeroes it.
  * The CRC binds each record to its index, so a stale or shifted record cannot pass as the next one.
- * When a bundle fills, the journal is replaced (atomically) by one that starts after it.
+ * When bundles fill, the journal is replaced (atomically) by one that starts after them.
+ *
+ * <p>The file is preallocated with zeros in 256 KiB steps, so an fsync after an append flushes data
+ * and not also the file's size (measured: 105 instead of 145-180 µs per append and fsync of 320
+ * bytes). Zeros after the last intact record are free space, not a torn tail (eight zero bytes
+ * read as an empty entry whose CRC-32C would have to be 0 for its index: a 2^-32 chance, at one
+ * position). Anything non-zero there is a torn tail, and is zeroed before the next append, so no
+ * stale bytes can line up behind a new record.
  */
 final class Journal implements AutoCloseable {
     static final byte[] MAGIC = "SLJ1".getBytes(StandardCharsets.US_ASCII);
     static final int HEADER = 12;
 
-    /** What a journal file holds: intact records from {@code start}, and where they end. */
-    record Contents(long start, List<byte[]> entries, long validBytes, long fileBytes) {}
+    /** Journal files grow in steps of this many bytes (zeros). */
+    static final int CHUNK = 1 << 18;
+
+    /** What a journal file holds: intact records from {@code start}, where they end, and how many torn (non-zero) bytes follow. */
+    record Contents(long start, List<byte[]> entries, long validBytes, long tornBytes) {}
 
     private final FileChannel channel;
+    private long position;
+    private long allocated;
 
-    private Journal(FileChannel channel) {
+    private Journal(FileChannel channel, long position, long allocated) {
         this.channel = channel;
+        this.position = position;
+        this.allocated = allocated;
     }
 
     static Contents read(Path path) throws IOException {
@@ -67,37 +81,61 @@ final class Journal implements AutoCloseable {
             entries.add(e);
             valid = b.position();
         }
-        return new Contents(start, entries, valid, all.length);
+        int last = all.length - 1;
+        while (last >= valid && all[last] == 0) {
+            last--;
+        }
+        return new Contents(start, entries, valid, last + 1 - valid);
     }
 
-    /** Writes a complete journal (temporary file, fsync, rename, fsync directory). */
-    static void create(Path path, long start, List<byte[]> entries) throws IOException {
+    /**
+     * Writes a complete journal, zero-padded to a whole number of chunks (temporary file, fsync,
+     * rename, fsync directory). Returns where its records end.
+     */
+    static long create(Path path, long start, List<byte[]> entries) throws IOException {
         ByteBuffer head = ByteBuffer.allocate(HEADER).put(MAGIC).putLong(start);
         ByteBuffer recs = encode(start, entries);
-        byte[] all = new byte[HEADER + recs.remaining()];
+        int valid = HEADER + recs.remaining();
+        byte[] all = new byte[(int) roundUp(valid)];
         System.arraycopy(head.array(), 0, all, 0, HEADER);
-        recs.get(all, HEADER, all.length - HEADER);
+        recs.get(all, HEADER, valid - HEADER);
         Durable.write(path, all);
+        return valid;
     }
 
-    /** Opens for appending after {@code validBytes}, cutting off (and syncing away) any torn tail. */
-    static Journal openForAppend(Path path, long validBytes) throws IOException {
+    /** Opens for appending after {@code validBytes}, first zeroing (and syncing) {@code tornBytes} of torn tail. */
+    static Journal openForAppend(Path path, long validBytes, long tornBytes) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        if (ch.size() > validBytes) {
-            ch.truncate(validBytes);
+        if (tornBytes > 0) {
+            ByteBuffer zeros = ByteBuffer.allocate((int) tornBytes);
+            while (zeros.hasRemaining()) {
+                ch.write(zeros, validBytes + zeros.position());
+            }
             ch.force(true);
         }
-        ch.position(validBytes);
-        return new Journal(ch);
+        return new Journal(ch, validBytes, ch.size());
     }
 
     /** Appends records for {@code entries} (indices from {@code firstIndex}) and fsyncs them. */
     void append(long firstIndex, List<byte[]> entries) throws IOException {
         ByteBuffer b = encode(firstIndex, entries);
+        long end = position + b.remaining();
+        if (end > allocated) {
+            long grown = roundUp(end);
+            ByteBuffer zeros = ByteBuffer.allocate((int) (grown - allocated));
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, allocated + zeros.position());
+            }
+            allocated = grown;
+        }
         while (b.hasRemaining()) {
-            channel.write(b);
+            position += channel.write(b, position);
         }
         channel.force(false);
+    }
+
+    private static long roundUp(long n) {
+        return (n + CHUNK - 1) / CHUNK * CHUNK;
     }
 
     static ByteBuffer encode(long firstIndex, List<byte[]> entries) {

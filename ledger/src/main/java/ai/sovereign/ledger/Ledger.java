@@ -20,13 +20,19 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,14 +43,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li><b>Durable before acknowledged.</b> {@link #append} returns an index only after the entry
  *       is in the journal and the journal is fsynced. Appends are group-committed: one committer
- *       thread writes everything queued (up to {@code maxBatch}) with one write and one fsync.</li>
+ *       thread writes everything queued (up to {@code maxBatch}, waiting up to {@code commitDelay}
+ *       for more while appenders are busy) with one write and one fsync.</li>
  *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once (temporary
- *       file, fsync, rename, directory fsync) before the journal moves past them. Recovery
+ *       file, fsync, rename, directory fsync) before the journal moves past them. A tile writer
+ *       thread does that off the append path (until then, reads are served from memory); the
+ *       committer replaces the journal only with one that starts at or below the tiles on disk, so
+ *       the journal always holds every entry whose tiles may be missing. Recovery
  *       replays the journal's intact records and cuts off only a torn tail, which holds no
  *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
  *       what it recovered, or its root differs from the stored tree.</li>
  *   <li><b>Checkpoints only cover durable entries</b>, are published at most
- *       {@code checkpointInterval} after an append, and each extends the previous one.</li>
+ *       {@code checkpointInterval} after an append, and each extends the previous one. With
+ *       witnesses configured, each is sent to them first (C2SP tlog-witness) and published with
+ *       the cosignatures that came back and verify; a witness that failed is asked again within
+ *       an interval, and its absence never holds up appends.</li>
  * </ul>
  *
  * <h2>On disk</h2>
@@ -66,20 +79,69 @@ public final class Ledger implements AutoCloseable {
     private static final int LEVELS = 8;
     private static final Pending STOP = new Pending(null, null);
 
-    /** Tuning: how many queued appends one fsync may cover, and how soon a checkpoint follows an append. */
-    public record Options(int maxBatch, Duration checkpointInterval) {
-        public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1));
+    /**
+     * Tuning. {@code maxBatch}: the most appends one fsync covers. {@code commitDelay}: how long
+     * the committer may wait for more appends after the first of a batch arrives, while the
+     * previous batch held more than one (so a lone appender is never held back); zero commits as
+     * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
+     */
+    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
+        public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
             if (maxBatch < 1 || checkpointInterval.isNegative() || checkpointInterval.isZero()) {
                 throw new IllegalArgumentException("maxBatch must be positive and checkpointInterval above zero");
             }
+            if (commitDelay.isNegative() || commitDelay.compareTo(Duration.ofSeconds(1)) > 0) {
+                throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
+            }
+            witnesses = List.copyOf(witnesses);
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay) {
+            this(maxBatch, checkpointInterval, commitDelay, List.of());
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval) {
+            this(maxBatch, checkpointInterval, Duration.ZERO);
+        }
+    }
+
+    /**
+     * A witness this log asks to cosign every checkpoint it publishes (C2SP tlog-witness): the
+     * witness's submission prefix ({@code add-checkpoint} is POSTed under it) and its cosigner
+     * verifier key. Cosignatures that verify are appended to the published checkpoint.
+     */
+    public record WitnessEndpoint(URI url, String vkey) {
+        public WitnessEndpoint {
+            if (!(NoteVerifier.parse(vkey) instanceof Verification.Ok<NoteVerifier>(NoteVerifier v)) || v.type() != NoteVerifier.COSIGNATURE_V1) {
+                throw new IllegalArgumentException("witness key " + Notes.excerpt(vkey) + " is not a cosignature/v1 verifier key (name+id+base64(0x04||key))");
+            }
+        }
+
+        NoteVerifier verifier() {
+            return NoteVerifier.parse(vkey).orThrow();
         }
     }
 
     private record Pending(byte[] entry, CompletableFuture<Long> done) {}
 
     private record TileWrite(TilePath tile, byte[] bytes) {}
+
+    /** Full tiles to write; once written, every full tile of the entries below {@code upTo} is on disk. */
+    private record TileJob(List<TileWrite> writes, long upTo) {}
+
+    private static final TileJob TILER_STOP = new TileJob(List.of(), -1);
+    /** The journal is replaced once it holds this many entries before the current bundle and their tiles are on disk. */
+    private static final long JOURNAL_SPAN = 8L * TilePath.WIDTH;
+    /** The tile writer fsyncs what it wrote once it has had no new work for this long. */
+    private static final Duration TILE_SYNC_IDLE = Duration.ofMillis(50);
+    /**
+     * Past this many, the committer waits for the tile writer rather than let the journal (and the
+     * tiles held in memory, about 90 KB per 256 entries of 300 bytes) grow: room for a disk stall of
+     * a second or two at 40,000 appends/s.
+     */
+    private static final long JOURNAL_MAX_SPAN = 256L * TilePath.WIDTH;
 
     private final Path dir;
     private final Path journalPath;
@@ -102,6 +164,15 @@ public final class Ledger implements AutoCloseable {
 
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread committer;
+    private final AtomicLong commits = new AtomicLong();
+
+    // Full tiles the committer produced and the tile writer has not yet made durable, by path; read() serves them from here.
+    private final ConcurrentHashMap<String, byte[]> unwritten = new ConcurrentHashMap<>();
+    private final LinkedBlockingQueue<TileJob> tileJobs = new LinkedBlockingQueue<>();
+    private final Object tiled = new Object();
+    private volatile long tiledTo;   // full tiles below this are in their files (maybe not yet fsynced)
+    private volatile long syncedTo;  // ... and fsynced: the journal may start here
+    private Thread tiler;
     private Thread publisher;
     private volatile boolean closed;
     private volatile Throwable broken;
@@ -109,6 +180,11 @@ public final class Ledger implements AutoCloseable {
     private final Object publishLock = new Object();
     private volatile String checkpointNote;
     private volatile long publishedSize = -1;
+    // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
+    private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
+    private volatile boolean unwitnessed;
+    private final Set<WitnessEndpoint> witnessFailing = ConcurrentHashMap.newKeySet();
+    private HttpClient witnessHttp;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
         this.dir = dir.toAbsolutePath();
@@ -144,6 +220,11 @@ public final class Ledger implements AutoCloseable {
     }
 
     static NoteSigner loadOrCreateKey(Path keyFile, String origin) {
+        return loadOrCreateKey(keyFile, origin, NoteVerifier.ED25519);
+    }
+
+    /** Loads the signer key of {@code type} (0x01 log, 0x04 witness) named {@code origin}, or creates it (mode 0600). */
+    static NoteSigner loadOrCreateKey(Path keyFile, String origin, int type) {
         try {
             if (Files.exists(keyFile)) {
                 try {
@@ -164,9 +245,13 @@ public final class Ledger implements AutoCloseable {
                     throw new LedgerException("key file " + keyFile + " holds the key of " + Notes.excerpt(signer.name())
                             + ", not of origin " + Notes.excerpt(origin));
                 }
+                if (signer.verifier().type() != type) {
+                    throw new LedgerException("key file " + keyFile + " holds a key of type 0x" + Integer.toHexString(signer.verifier().type())
+                            + ", not 0x0" + type + (type == NoteVerifier.COSIGNATURE_V1 ? " (a witness key)" : " (a log key)"));
+                }
                 return signer;
             }
-            NoteSigner signer = NoteSigner.generate(origin);
+            NoteSigner signer = NoteSigner.generate(origin, type);
             Path parent = keyFile.toAbsolutePath().getParent();
             Durable.createDirectories(parent);
             Path tmp = parent.resolve(".tmp-" + keyFile.getFileName());
@@ -215,12 +300,14 @@ public final class Ledger implements AutoCloseable {
         } finally {
             state.unlock();
         }
-        tornBytes = contents.fileBytes() - contents.validBytes();
+        tornBytes = contents.tornBytes();
         if (tornBytes > 0) {
             LOG.log(System.Logger.Level.WARNING, "ledger: cut a torn journal tail of " + tornBytes + " bytes after entry " + (size - 1)
                     + " (never acknowledged)");
         }
-        journal = Journal.openForAppend(journalPath, contents.validBytes());
+        journal = Journal.openForAppend(journalPath, contents.validBytes(), contents.tornBytes());
+        tiledTo = size - bundleCount;
+        syncedTo = tiledTo;
         if (size - journalStart >= TilePath.WIDTH) {
             resetJournal();
         }
@@ -275,6 +362,7 @@ public final class Ledger implements AutoCloseable {
 
     private void start() {
         committer = Thread.ofPlatform().name("ledger-commit").daemon().start(this::commitLoop);
+        tiler = Thread.ofPlatform().name("ledger-tiles").daemon().start(this::tileLoop);
         publisher = Thread.ofPlatform().name("ledger-publish").daemon().start(this::publishLoop);
     }
 
@@ -320,21 +408,28 @@ public final class Ledger implements AutoCloseable {
     private void commitLoop() {
         List<Pending> batch = new ArrayList<>();
         List<byte[]> entries = new ArrayList<>();
+        long delay = options.commitDelay().toNanos();
+        int previousBatch = 0;
         while (true) {
             batch.clear();
             entries.clear();
             try {
                 batch.add(queue.take());
+                queue.drainTo(batch, options.maxBatch() - 1);
+                if (delay > 0 && previousBatch > 1) {
+                    gather(batch, System.nanoTime() + delay);
+                }
             } catch (InterruptedException e) {
                 break;
             }
-            queue.drainTo(batch, options.maxBatch() - 1);
+            previousBatch = batch.size();
             boolean stop = batch.removeIf(p -> p == STOP);
             if (!batch.isEmpty()) {
                 batch.forEach(p -> entries.add(p.entry()));
                 long first = size;
                 try {
                     journal.append(first, entries);
+                    commits.incrementAndGet();
                     List<TileWrite> writes = new ArrayList<>();
                     state.lock();
                     try {
@@ -342,15 +437,22 @@ public final class Ledger implements AutoCloseable {
                             addLeaf(e, writes);
                         }
                         for (TileWrite w : writes) {
-                            Durable.write(dir.resolve(w.tile().path()), w.bytes());
+                            unwritten.put(w.tile().path(), w.bytes());
                         }
                     } finally {
                         state.unlock();
                     }
+                    long bundleStart = size - bundleCount;
+                    if (!writes.isEmpty()) {
+                        tileJobs.add(new TileJob(writes, bundleStart));
+                    }
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).done().complete(first + i);
                     }
-                    if (size - journalStart >= TilePath.WIDTH) {
+                    if (bundleStart - journalStart >= JOURNAL_MAX_SPAN) {
+                        awaitTiles(bundleStart, true);
+                    }
+                    if (bundleStart - journalStart >= JOURNAL_SPAN && syncedTo >= bundleStart) {
                         resetJournal();
                     }
                 } catch (IOException | RuntimeException e) {
@@ -367,6 +469,123 @@ public final class Ledger implements AutoCloseable {
             }
         }
         failQueued();
+    }
+
+    /** Adds appends arriving before {@code deadline} (System.nanoTime) to the batch, up to maxBatch or a STOP. */
+    private void gather(List<Pending> batch, long deadline) throws InterruptedException {
+        if (batch.contains(STOP)) {
+            return;
+        }
+        while (batch.size() < options.maxBatch()) {
+            long left = deadline - System.nanoTime();
+            Pending p = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (p == null) {
+                return;
+            }
+            int from = batch.size();
+            batch.add(p);
+            queue.drainTo(batch, options.maxBatch() - batch.size());
+            if (batch.subList(from, batch.size()).contains(STOP)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Writes full tiles, in order, off the append path; jobs queued meanwhile are written together.
+     * Each file is written and renamed into place at once (readers see it), but fsynced later, in
+     * groups: once {@link #JOURNAL_SPAN} entries' worth is pending, or after {@link #TILE_SYNC_IDLE}
+     * with no new work (a light load would otherwise pay a file-system journal commit per bundle,
+     * and the committer's fdatasync waits behind each).
+     * Until then the journal still holds those entries (it is replaced only up to {@code
+     * syncedTo}), and recovery rewrites their tiles, so a power loss cannot leave a torn tile behind.
+     * One fsync per group commits the file system's journal once instead of once per file.
+     */
+    private void tileLoop() {
+        List<TileJob> jobs = new ArrayList<>();
+        List<Path> unsynced = new ArrayList<>();
+        while (true) {
+            jobs.clear();
+            try {
+                TileJob next = unsynced.isEmpty() ? tileJobs.take() : tileJobs.poll(TILE_SYNC_IDLE.toNanos(), TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    syncTiles(unsynced, tiledTo);
+                    continue;
+                }
+                jobs.add(next);
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                tilesFailed(e);
+                return;
+            }
+            tileJobs.drainTo(jobs);
+            boolean stop = jobs.remove(TILER_STOP);
+            if (jobs.isEmpty()) {
+                try {
+                    syncTiles(unsynced, tiledTo);
+                } catch (IOException | RuntimeException e) {
+                    tilesFailed(e);
+                }
+                return;
+            }
+            TileJob job = jobs.getLast();
+            try {
+                Map<Path, byte[]> files = new LinkedHashMap<>();
+                jobs.forEach(j -> j.writes().forEach(w -> files.put(dir.resolve(w.tile().path()), w.bytes())));
+                Durable.writeAllUnsynced(files);
+                jobs.forEach(j -> j.writes().forEach(w -> unwritten.remove(w.tile().path())));
+                unsynced.addAll(files.keySet());
+                synchronized (tiled) {
+                    tiledTo = job.upTo();
+                    tiled.notifyAll();
+                }
+                if (job.upTo() - syncedTo >= JOURNAL_SPAN || stop || closed) {
+                    syncTiles(unsynced, job.upTo());
+                }
+            } catch (IOException | RuntimeException e) {
+                tilesFailed(e);
+                return;
+            }
+            if (stop) {
+                return;
+            }
+        }
+    }
+
+    private void syncTiles(List<Path> unsynced, long upTo) throws IOException {
+        Durable.sync(unsynced);
+        unsynced.clear();
+        synchronized (tiled) {
+            syncedTo = upTo;
+            tiled.notifyAll();
+        }
+    }
+
+    private void tilesFailed(Exception e) {
+        broken = e;
+        LOG.log(System.Logger.Level.ERROR, "ledger: writing tiles failed; no further appends until reopened", e);
+        synchronized (tiled) {
+            tiled.notifyAll();
+        }
+    }
+
+    /** Waits until every full tile of the entries below {@code upTo} is in its file ({@code synced}: and fsynced). */
+    private void awaitTiles(long upTo, boolean synced) {
+        synchronized (tiled) {
+            while ((synced ? syncedTo : tiledTo) < upTo && broken == null) {
+                try {
+                    tiled.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new LedgerException("interrupted while waiting for tiles to be written");
+                }
+            }
+        }
+        LedgerException unusable = broken == null ? null : unusable();
+        if (unusable != null) {
+            throw unusable;
+        }
     }
 
     private void failQueued() {
@@ -423,8 +642,8 @@ public final class Ledger implements AutoCloseable {
             state.unlock();
         }
         journal.close();
-        Journal.create(journalPath, start, rest);
-        journal = Journal.openForAppend(journalPath, Files.size(journalPath));
+        long valid = Journal.create(journalPath, start, rest);
+        journal = Journal.openForAppend(journalPath, valid, 0);
         journalStart = start;
     }
 
@@ -438,7 +657,7 @@ public final class Ledger implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (broken == null && size() != publishedSize) {
+            if (broken == null && (size() != publishedSize || unwitnessed)) {
                 try {
                     publish();
                 } catch (RuntimeException e) {
@@ -459,7 +678,7 @@ public final class Ledger implements AutoCloseable {
             state.lock();
             try {
                 s = size;
-                if (s == publishedSize && checkpointNote != null) {
+                if (s == publishedSize && checkpointNote != null && !unwitnessed) {
                     return checkpointNote;
                 }
                 for (int l = 0; l < LEVELS; l++) {
@@ -474,6 +693,7 @@ public final class Ledger implements AutoCloseable {
             } finally {
                 state.unlock();
             }
+            awaitTiles(s - s % TilePath.WIDTH, false);
             try {
                 for (TileWrite w : partials) {
                     Durable.write(dir.resolve(w.tile().path()), w.bytes());
@@ -481,7 +701,7 @@ public final class Ledger implements AutoCloseable {
                 HashSource src = TileMath.source(path -> partials.stream().filter(w -> w.tile().path().equals(path)).findFirst()
                         .map(TileWrite::bytes).orElseThrow(() -> new IllegalStateException("root needs " + path)), s);
                 Hash root = Hash.wrap(Proofs.root(src, s));
-                String note = signer.signNote(new Checkpoint(origin, s, root).body());
+                String note = witnessed(signer.signNote(new Checkpoint(origin, s, root).body()), s);
                 Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
                 checkpointNote = note;
                 publishedSize = s;
@@ -489,6 +709,78 @@ public final class Ledger implements AutoCloseable {
             } catch (IOException e) {
                 throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Asks each configured witness to cosign {@code note} (of tree size {@code s}) and returns it
+     * with the cosignature lines that verified. A witness that fails is logged and left out; the
+     * publisher asks again within a checkpoint interval.
+     */
+    private String witnessed(String note, long s) {
+        boolean missing = false;
+        StringBuilder out = new StringBuilder(note);
+        for (WitnessEndpoint w : options.witnesses()) {
+            try {
+                out.append(cosignature(w, note, s));
+                if (witnessFailing.remove(w)) {
+                    LOG.log(System.Logger.Level.INFO, "ledger: witness " + w.url() + " cosigns again (checkpoint " + s + ")");
+                }
+            } catch (IOException | LedgerException e) {
+                missing = true;
+                if (witnessFailing.add(w)) { // once per outage, not on every retry
+                    LOG.log(System.Logger.Level.WARNING, "ledger: witness " + w.url() + " did not cosign checkpoint " + s + ": " + e.getMessage()
+                            + "; publishing without its cosignature and retrying every " + options.checkpointInterval().toMillis() + " ms");
+                }
+            }
+        }
+        unwitnessed = missing;
+        return out.toString();
+    }
+
+    /** One add-checkpoint exchange (retried once with the size a 409 names); returns the verified cosignature line(s). */
+    private String cosignature(WitnessEndpoint w, String note, long s) throws IOException {
+        if (witnessHttp == null) {
+            witnessHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        }
+        String base = w.url().toString().endsWith("/") ? w.url().toString() : w.url() + "/";
+        for (int attempt = 0; ; attempt++) {
+            long old = witnessSizes.getOrDefault(w, 0L);
+            if (old > s) {
+                throw new LedgerException("the witness last cosigned size " + old + ", beyond this log's " + s);
+            }
+            StringBuilder body = new StringBuilder("old ").append(old).append('\n');
+            if (old > 0 && old < s) {
+                consistencyProof(old, s).hashes().forEach(h -> body.append(h.base64()).append('\n'));
+            }
+            body.append('\n').append(note);
+            HttpResponse<String> r;
+            try {
+                r = witnessHttp.send(HttpRequest.newBuilder(URI.create(base + "add-checkpoint")).timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (r.statusCode() == 409 && attempt == 0) {
+                try {
+                    witnessSizes.put(w, Long.parseLong(r.body().strip()));
+                } catch (NumberFormatException e) {
+                    throw new LedgerException("HTTP 409 without a size: " + Notes.excerpt(r.body()));
+                }
+                continue;
+            }
+            if (r.statusCode() != 200) {
+                throw new LedgerException("HTTP " + r.statusCode() + ": " + Notes.excerpt(r.body().strip()));
+            }
+            if (!(Notes.open(note + r.body(), List.of(w.verifier())) instanceof Verification.Ok<Notes.Opened>(Notes.Opened opened))) {
+                throw new LedgerException("its answer holds no valid cosignature by " + w.verifier().label());
+            }
+            witnessSizes.put(w, s);
+            StringBuilder lines = new StringBuilder();
+            opened.verified().forEach(sig -> lines.append(Notes.DASH).append(sig.name()).append(' ')
+                    .append(Base64.getEncoder().encodeToString(sig.blob())).append('\n'));
+            return lines.toString();
         }
     }
 
@@ -514,6 +806,11 @@ public final class Ledger implements AutoCloseable {
     /** The log's verifier key in signed-note form ({@code name+id+base64(0x01||key)}). */
     public String verifierKey() {
         return signer.verifier().vkey();
+    }
+
+    /** How many group commits (journal write + fsync) this ledger has made since it was opened. */
+    public long commits() {
+        return commits.get();
     }
 
     /** Bytes of the torn journal tail cut off when this ledger was opened (0 after a clean shutdown). */
@@ -563,6 +860,17 @@ public final class Ledger implements AutoCloseable {
         return new ConsistencyProof(oldSize, newSize, Proofs.consistency(source(newSize), oldSize, newSize).stream().map(Hash::wrap).toList());
     }
 
+    /**
+     * A C2SP tlog-proof for entry {@code index} against the published checkpoint (verbatim, with
+     * any cosignatures). Throws {@link IllegalArgumentException} when the index is not below the
+     * checkpoint's size.
+     */
+    public String tlogProof(long index) {
+        String note = checkpointNote;
+        long s = Checkpoint.open(note, signer.verifier(), origin).orThrow().size();
+        return inclusionProof(index, s).toTlogProof(note);
+    }
+
     private void checkSize(long treeSize) {
         long s = size();
         if (treeSize < 0 || treeSize > s) {
@@ -591,7 +899,8 @@ public final class Ledger implements AutoCloseable {
             return null;
         }
         if (!t.partial()) {
-            return readFile(t);
+            byte[] pending = unwritten.get(t.path());
+            return pending != null ? pending.clone() : readFile(t);
         }
         state.lock();
         try {
@@ -602,7 +911,10 @@ public final class Ledger implements AutoCloseable {
         } finally {
             state.unlock();
         }
-        byte[] full = readFile(t.full());
+        byte[] full = unwritten.get(t.full().path());
+        if (full == null) {
+            full = readFile(t.full());
+        }
         if (full == null) {
             return null;
         }
@@ -639,6 +951,11 @@ public final class Ledger implements AutoCloseable {
 
     /** The same, and with {@code decodeEntries} every entry must decode as a canonical {@link AuditEntry}. */
     public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint, boolean decodeEntries) {
+        return verify(dir, vkey, trustedCheckpoint, decodeEntries, List.of());
+    }
+
+    /** The same, and the checkpoint must be cosigned by each of {@code witnesses} (cosigner verifier keys). */
+    public static Verification<Checkpoint> verify(Path dir, String vkey, String trustedCheckpoint, boolean decodeEntries, List<String> witnesses) {
         try {
             return LogVerifier.verify(path -> {
                 try {
@@ -646,7 +963,7 @@ public final class Ledger implements AutoCloseable {
                 } catch (NoSuchFileException e) {
                     return null;
                 }
-            }, vkey, trustedCheckpoint, decodeEntries);
+            }, vkey, trustedCheckpoint, decodeEntries, witnesses);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
@@ -659,8 +976,13 @@ public final class Ledger implements AutoCloseable {
 
     /** The same, over HTTP, optionally decoding every entry as an {@link AuditEntry}. */
     public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint, boolean decodeEntries) {
+        return verify(prefix, vkey, trustedCheckpoint, decodeEntries, List.of());
+    }
+
+    /** The same, over HTTP, and the checkpoint must be cosigned by each of {@code witnesses}. */
+    public static Verification<Checkpoint> verify(URI prefix, String vkey, String trustedCheckpoint, boolean decodeEntries, List<String> witnesses) {
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint, decodeEntries);
+            return LogVerifier.verify(fetcher(http, prefix), vkey, trustedCheckpoint, decodeEntries, witnesses);
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
@@ -731,6 +1053,8 @@ public final class Ledger implements AutoCloseable {
         queue.add(STOP);
         try {
             committer.join();
+            tileJobs.add(TILER_STOP);
+            tiler.join();
             publisher.interrupt();
             publisher.join();
         } catch (InterruptedException e) {

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * Verifies a whole tiled log from its published resources (a directory or an HTTP prefix):
  * <ol>
- *   <li>the checkpoint carries a valid signature by the log's key, and its origin is the key's name;</li>
+ *   <li>the checkpoint carries a valid signature by the log's key, and its origin is the key's name;
+ *       when witnesses are required, a valid cosignature by each;</li>
  *   <li>every entry bundle up to the checkpoint's size exists and frames exactly its entries
  *       (u16 length prefixes, nothing left over), and, when asked, every entry decodes as a
  *       canonical {@link AuditEntry};</li>
@@ -39,6 +40,11 @@ final class LogVerifier {
     }
 
     static Verification<Checkpoint> verify(Fetch fetch, String vkey, String trusted, boolean decodeEntries) throws IOException {
+        return verify(fetch, vkey, trusted, decodeEntries, List.of());
+    }
+
+    /** The same, and the checkpoint must carry a valid cosignature by each of {@code witnesses} (cosigner verifier keys). */
+    static Verification<Checkpoint> verify(Fetch fetch, String vkey, String trusted, boolean decodeEntries, List<String> witnesses) throws IOException {
         byte[] note = fetch.get("checkpoint");
         if (note == null) {
             return Verification.failed("the log has no checkpoint");
@@ -61,6 +67,16 @@ final class LogVerifier {
                 .context("checkpoint");
         if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
             return opened;
+        }
+        for (String w : witnesses) {
+            Verification<NoteVerifier> wk = NoteVerifier.parse(w);
+            if (!(wk instanceof Verification.Ok<NoteVerifier>(NoteVerifier witness))) {
+                return Verification.failed("witness key: " + wk.reason());
+            }
+            Verification<Notes.Opened> cosigned = Notes.open(note, List.of(witness));
+            if (!cosigned.isOk()) {
+                return Verification.failed("checkpoint is not cosigned by witness " + witness.label() + ": " + cosigned.reason());
+            }
         }
         Tree tree = new Tree(fetch, decodeEntries);
         for (TilePath bundle : TilePath.entryBundles(cp.size())) {

@@ -1,6 +1,7 @@
 package ai.sovereign.ledger;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -15,10 +16,11 @@ import java.util.Arrays;
 import java.util.Base64;
 
 /**
- * An Ed25519 (type 0x01) note signer. Its text form is Go's signer key,
- * {@code PRIVATE+KEY+<name>+<hex8 key ID>+base64(0x01 || 32-byte seed)}, so keys move between us
- * and golang.org/x/mod/sumdb/note tooling. Ed25519 is deterministic: the same key and text give
- * the same signature.
+ * An Ed25519 note signer: a log's key (type 0x01) or a witness's cosigner key (type 0x04,
+ * C2SP tlog-cosignature cosignature/v1). Its text form is Go's signer key,
+ * {@code PRIVATE+KEY+<name>+<hex8 key ID>+base64(type || 32-byte seed)}, so log keys move between
+ * us and golang.org/x/mod/sumdb/note tooling (Go defines only type 0x01; a cosigner key carries
+ * 0x04 in the same place). Ed25519 is deterministic: the same key and text give the same signature.
  */
 final class NoteSigner {
     private static final String PREFIX = "PRIVATE+KEY+";
@@ -28,20 +30,32 @@ final class NoteSigner {
     private final PrivateKey privateKey;
     private final NoteVerifier verifier;
 
-    private NoteSigner(String name, byte[] seed) throws GeneralSecurityException {
+    private NoteSigner(String name, byte[] seed, int type) throws GeneralSecurityException {
         this.name = name;
         this.seed = seed.clone();
         this.privateKey = KeyFactory.getInstance("Ed25519").generatePrivate(new EdECPrivateKeySpec(NamedParameterSpec.ED25519, seed));
-        this.verifier = NoteVerifier.of(name, NoteVerifier.ED25519, publicKeyOf(seed)).orThrow();
+        this.verifier = NoteVerifier.of(name, type, publicKeyOf(seed)).orThrow();
     }
 
     static NoteSigner generate(String name) {
+        return generate(name, NoteVerifier.ED25519);
+    }
+
+    /** A new key of {@code type} (0x01 log signer, 0x04 cosigner). */
+    static NoteSigner generate(String name, int type) {
         byte[] seed = new byte[32];
         new SecureRandom().nextBytes(seed);
-        return fromSeed(name, seed);
+        return fromSeed(name, seed, type);
     }
 
     static NoteSigner fromSeed(String name, byte[] seed) {
+        return fromSeed(name, seed, NoteVerifier.ED25519);
+    }
+
+    static NoteSigner fromSeed(String name, byte[] seed, int type) {
+        if (type != NoteVerifier.ED25519 && type != NoteVerifier.COSIGNATURE_V1) {
+            throw new IllegalArgumentException("an Ed25519 signer key has type 0x01 or 0x04, not " + type);
+        }
         if (!Notes.validName(name)) {
             throw new IllegalArgumentException("invalid key name " + Notes.excerpt(name) + " (no spaces, no '+')");
         }
@@ -49,7 +63,7 @@ final class NoteSigner {
             throw new IllegalArgumentException("an Ed25519 seed is 32 bytes, not " + seed.length);
         }
         try {
-            return new NoteSigner(name, seed);
+            return new NoteSigner(name, seed, type);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK has no Ed25519", e);
         }
@@ -71,10 +85,10 @@ final class NoteSigner {
         if (!Notes.validName(name)) {
             return Verification.failed("malformed signer key: invalid name");
         }
-        if (b == null || b.length != 33 || b[0] != NoteVerifier.ED25519) {
-            return Verification.failed("malformed signer key " + name + ": want base64 of 0x01 and a 32-byte Ed25519 seed");
+        if (b == null || b.length != 33 || (b[0] != NoteVerifier.ED25519 && b[0] != NoteVerifier.COSIGNATURE_V1)) {
+            return Verification.failed("malformed signer key " + name + ": want base64 of 0x01 (or 0x04) and a 32-byte Ed25519 seed");
         }
-        NoteSigner s = fromSeed(name, Arrays.copyOfRange(b, 1, 33));
+        NoteSigner s = fromSeed(name, Arrays.copyOfRange(b, 1, 33), b[0]);
         if (!String.format("%08x", s.verifier.keyId()).equals(id)) {
             return Verification.failed("signer key " + name + ": key ID " + Notes.excerpt(id) + " does not match the key");
         }
@@ -91,26 +105,38 @@ final class NoteSigner {
 
     String skey() {
         byte[] b = new byte[33];
-        b[0] = NoteVerifier.ED25519;
+        b[0] = (byte) verifier.type();
         System.arraycopy(seed, 0, b, 1, 32);
         return PREFIX + verifier.label() + "+" + Base64.getEncoder().encodeToString(b);
     }
 
-    /** The signature blob: key ID (big-endian) followed by the 64-byte Ed25519 signature over {@code text}. */
+    /**
+     * The signature blob over the note {@code text}: key ID (big-endian), then the 64-byte Ed25519
+     * signature; for a cosigner key, key ID, u64 {@link #cosignTime} and the signature of the
+     * cosignature/v1 message.
+     */
     byte[] sign(byte[] text) {
+        if (verifier.type() == NoteVerifier.COSIGNATURE_V1) {
+            return cosign(text, System.currentTimeMillis() / 1000);
+        }
+        return ByteBuffer.allocate(4 + 64).putInt(verifier.keyId()).put(ed25519(text)).array();
+    }
+
+    /** A cosignature/v1 blob over the checkpoint {@code text} as of {@code time} (POSIX seconds). */
+    byte[] cosign(byte[] text, long time) {
+        if (verifier.type() != NoteVerifier.COSIGNATURE_V1) {
+            throw new IllegalStateException(verifier.label() + " is not a cosigner key");
+        }
+        return ByteBuffer.allocate(4 + 8 + 64).putInt(verifier.keyId()).putLong(time)
+                .put(ed25519(NoteVerifier.cosignedMessage(time, text))).array();
+    }
+
+    private byte[] ed25519(byte[] message) {
         try {
             Signature s = Signature.getInstance("Ed25519");
             s.initSign(privateKey);
-            s.update(text);
-            byte[] sig = s.sign();
-            byte[] blob = new byte[4 + sig.length];
-            int id = verifier.keyId();
-            blob[0] = (byte) (id >>> 24);
-            blob[1] = (byte) (id >>> 16);
-            blob[2] = (byte) (id >>> 8);
-            blob[3] = (byte) id;
-            System.arraycopy(sig, 0, blob, 4, sig.length);
-            return blob;
+            s.update(message);
+            return s.sign();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 signing failed", e);
         }

@@ -42,7 +42,7 @@ public final class CrashAppender {
         String origin = args[2];
         String round = args[3];
         int threads = Integer.parseInt(args[4]);
-        Ledger ledger = Ledger.open(dir, key, origin, new Ledger.Options(4096, Duration.ofMillis(20)));
+        Ledger ledger = Ledger.open(dir, key, origin, new Ledger.Options(4096, Duration.ofMillis(20), Duration.ofMillis(1)));
         line("READY");
         List<Thread> ts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {

@@ -144,20 +144,60 @@ class LedgerTest {
             vkey = l.verifierKey();
             appendAll(l, 0, 100);
         }
-        // A record whose length says 50 bytes but only 3 follow, as a crash mid-write leaves it.
-        Files.write(dir().resolve("journal"), new byte[] {0, 50, 1, 2, 3}, StandardOpenOption.APPEND);
+        // A record whose length says 50 bytes but only 3 follow, as a crash mid-write leaves it
+        // (after the last record, in the preallocated zeros).
+        writeAfterRecords(new byte[] {0, 50, 1, 2, 3});
         try (Ledger l = open()) {
             assertEquals(100, l.size());
             assertEquals(5, l.repairedBytes());
             assertEquals(100, l.append(entry(100)));
         }
-        // A whole record of garbage (bad CRC) is cut too.
-        Files.write(dir().resolve("journal"), new byte[] {0, 2, 'h', 'i', 0, 0, 0, 0}, StandardOpenOption.APPEND);
+        // A whole record of garbage (bad CRC) is cut too; its trailing zeros read as free space.
+        writeAfterRecords(new byte[] {0, 2, 'h', 'i', 0, 0, 0, 0});
         try (Ledger l = open()) {
             assertEquals(101, l.size());
-            assertEquals(8, l.repairedBytes());
+            assertEquals(4, l.repairedBytes());
+            assertEquals(101, l.append(entry(101)));
+        }
+        try (Ledger l = open()) {
+            assertEquals(102, l.size());
+            assertEquals(0, l.repairedBytes(), "the torn bytes were zeroed, so the next record did not land in front of them");
         }
         assertTrue(Ledger.verify(dir(), vkey, null).isOk());
+    }
+
+    @Test
+    void groupCommitBatchesByTimeWhileAppendersAreBusyButNeverHoldsALoneAppender() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofSeconds(2)));
+        assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofMillis(-1)));
+        try (Ledger l = Ledger.open(dir(), key(), ORIGIN, new Ledger.Options(4096, Duration.ofMillis(50), Duration.ofMillis(500)))) {
+            // A lone appender: each append is its own commit, with no wait (the previous batch held one).
+            for (int i = 0; i < 5; i++) {
+                l.append(entry(i));
+            }
+            assertEquals(5, l.commits());
+            // Busy: a burst, then 50 appends 1 ms apart. Within the 500 ms delay they share one or two commits
+            // (without the delay each would find the committer idle and get its own).
+            appendAll(l, 5, 105);
+            long before = l.commits();
+            List<CompletableFuture<Long>> spaced = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                spaced.add(l.appendAsync(entry(105 + i)));
+                Thread.sleep(1);
+            }
+            for (int i = 0; i < spaced.size(); i++) {
+                assertEquals(105 + i, spaced.get(i).join());
+            }
+            assertTrue(l.commits() - before <= 3, "50 spaced appends took " + (l.commits() - before) + " commits");
+        }
+    }
+
+    private void writeAfterRecords(byte[] bytes) throws IOException {
+        Path journal = dir().resolve("journal");
+        long end = Journal.read(journal).validBytes();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(journal, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(bytes), end);
+        }
     }
 
     @Test

@@ -4,6 +4,9 @@ import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.output.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -20,16 +23,35 @@ final class Embeddings {
     static final int DIMENSIONS = 384;
     static final int MAX_INPUTS = 2048;
 
+    /** The bundled ONNX weights, as a class-path resource of LangChain4j's module. */
+    static final String WEIGHTS = "/all-minilm-l6-v2.onnx";
+
     private final AllMiniLmL6V2EmbeddingModel model;
     private final Semaphore slots;
+    private final String sha256;
 
     record Result(List<float[]> vectors, int tokens) {}
 
-    Embeddings(int parallelism) {
+    /** Loads the model; its weights' SHA-256 (for ledger entries) comes from {@code hashes}, computed on first start. */
+    Embeddings(int parallelism, ModelHashes hashes) {
         long start = System.nanoTime();
         this.model = new AllMiniLmL6V2EmbeddingModel(Runnable::run);
         this.slots = new Semaphore(parallelism, true);
-        Log.info("embedding model " + MODEL_ID + " ready in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+        URL weights = AllMiniLmL6V2EmbeddingModel.class.getResource(WEIGHTS);
+        if (weights == null) {
+            throw new IllegalStateException("the embedding model's weights " + WEIGHTS + " are not on the class path");
+        }
+        try {
+            this.sha256 = hashes.sha256(weights);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot hash the embedding model's weights " + WEIGHTS + ": " + e.getMessage(), e);
+        }
+        Log.info("embedding model " + MODEL_ID + " (sha256 " + sha256 + ") ready in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+    }
+
+    /** The SHA-256 (hex) of the ONNX weight file the model runs. */
+    String sha256() {
+        return sha256;
     }
 
     Result embed(List<String> inputs) {

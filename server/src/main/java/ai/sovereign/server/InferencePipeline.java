@@ -84,7 +84,7 @@ final class InferencePipeline {
             throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
         }
         inputs = pii.embeddings(ex, inputs);
-        long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, null);
+        long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, embeddings.sha256());
         ex.header("x-sovereign-ledger-index", Long.toString(decision));
         long start = System.nanoTime();
         Embeddings.Result result;

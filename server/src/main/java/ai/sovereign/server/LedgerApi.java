@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code GET /ledger/...}: the log as C2SP tlog-tiles resources plus JSON proofs. Full tiles and
+ * {@code GET /ledger/...}: the log as C2SP tlog-tiles resources plus JSON proofs and C2SP
+ * tlog-proof files ({@code proof/tlog?index=N}). The checkpoint carries the cosignatures of the
+ * configured witnesses. Full tiles and
  * entry bundles never change, so they are cacheable forever; the checkpoint moves with every
  * publish (no-cache); a partial tile is immutable too, but is superseded by the full one, so it is
  * cached briefly. Tiles are served up to the durable size (a partial tile of any durable width).
@@ -41,7 +43,7 @@ final class LedgerApi {
             return "/ledger/tile";
         }
         return switch (rest) {
-            case "checkpoint", "vkey", "proof/inclusion", "proof/consistency" -> path;
+            case "checkpoint", "vkey", "proof/inclusion", "proof/consistency", "proof/tlog" -> path;
             default -> "/ledger/other";
         };
     }
@@ -53,6 +55,7 @@ final class LedgerApi {
             case "vkey" -> ex.bytes(200, TEXT, "public, max-age=3600", (ledger.verifierKey() + "\n").getBytes(StandardCharsets.UTF_8));
             case "proof/inclusion" -> inclusion(ex);
             case "proof/consistency" -> consistency(ex);
+            case "proof/tlog" -> tlog(ex);
             default -> {
                 Optional<byte[]> tile = rest.startsWith("tile/") ? ledger.tile(rest) : Optional.empty();
                 if (tile.isEmpty()) {
@@ -77,6 +80,18 @@ final class LedgerApi {
         ArrayNode hashes = o.putArray("hashes");
         p.hashes().forEach(h -> hashes.add(h.base64()));
         ex.json(200, o);
+    }
+
+    /** A C2SP tlog-proof for one entry against the published checkpoint (with its cosignatures): what {@code ledger prove} prints. */
+    private void tlog(Exchange ex) {
+        long index = number(query(ex), "index");
+        String proof;
+        try {
+            proof = ledger.tlogProof(index);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("index", e.getMessage());
+        }
+        ex.bytes(200, TEXT, "no-cache", proof.getBytes(StandardCharsets.UTF_8));
     }
 
     private void consistency(Exchange ex) {

@@ -9,7 +9,9 @@ import ai.sovereign.ledger.AuditKey;
 import ai.sovereign.ledger.Hash;
 import ai.sovereign.ledger.Ledger;
 import ai.sovereign.ledger.LedgerException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +64,7 @@ final class LedgerRecorder implements AutoCloseable {
         ServerConfig.LedgerConfig c = config.ledgerOrDefault();
         Path dir = c.dirOrDefault(config.storeOrDefault());
         Path key = c.keyOrDefault(config.storeOrDefault());
-        Ledger ledger = Ledger.open(dir, key, c.originOrDefault());
+        Ledger ledger = Ledger.open(dir, key, c.originOrDefault(), options(c));
         AuditKey hmac;
         try {
             hmac = AuditKey.openOrCreate(key.resolveSibling(key.getFileName() + ".hmac"));
@@ -73,6 +75,24 @@ final class LedgerRecorder implements AutoCloseable {
         Log.info("ledger: " + dir + " (" + ledger.size() + " entries" + (ledger.repairedBytes() > 0
                 ? ", cut a torn tail of " + ledger.repairedBytes() + " bytes" : "") + "); verifier key " + ledger.verifierKey());
         return new LedgerRecorder(ledger, hmac, config.localOrDefault());
+    }
+
+    /** Group commit and witnesses from the config (ledger/ENTRY-FORMAT.md has no say here: these never change the entries). */
+    static Ledger.Options options(ServerConfig.LedgerConfig c) {
+        List<Ledger.WitnessEndpoint> witnesses = new ArrayList<>();
+        for (ServerConfig.LedgerConfig.WitnessConfig w : c.witnesses() == null ? List.<ServerConfig.LedgerConfig.WitnessConfig>of() : c.witnesses()) {
+            if (w.url() == null || w.vkey() == null) {
+                throw new IllegalArgumentException("ledger.witnesses: each witness needs url and vkey");
+            }
+            try {
+                witnesses.add(new Ledger.WitnessEndpoint(URI.create(w.url()), w.vkey()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("ledger.witnesses: " + e.getMessage());
+            }
+        }
+        Ledger.Options d = Ledger.Options.DEFAULT;
+        return new Ledger.Options(c.maxBatch() == null ? d.maxBatch() : c.maxBatch(), d.checkpointInterval(),
+                c.commitDelayMs() == null ? d.commitDelay() : Duration.ofNanos(Math.round(c.commitDelayMs() * 1e6)), witnesses);
     }
 
     Ledger ledger() {
@@ -161,7 +181,10 @@ final class LedgerRecorder implements AutoCloseable {
         });
     }
 
-    /** Waits (up to 10 s) for queued outcomes, then closes the ledger, which commits and publishes a final checkpoint. */
+    /**
+     * Waits (up to 10 s) for queued outcomes and refusals (both of a refusal's entries), then
+     * closes the ledger, which commits what is queued and publishes a final checkpoint.
+     */
     @Override
     public void close() {
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -172,6 +195,9 @@ final class LedgerRecorder implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        if (pending.get() > 0) {
+            Log.warn("ledger: " + pending.get() + " outcome or refusal records were still queued after 10 s; closing anyway");
         }
         ledger.close();
     }

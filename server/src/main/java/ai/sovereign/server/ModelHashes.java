@@ -2,6 +2,9 @@ package ai.sovereign.server;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +19,8 @@ import java.util.function.LongConsumer;
 /**
  * SHA-256 of model files, cached by absolute path, size and modification time in
  * {@code <data>/model-hashes.tsv}, so a restart does not re-read a multi-gigabyte file. A changed
- * size or time means the file is hashed again.
+ * size or time means the file is hashed again. Bundled models (class-path resources) are cached by
+ * their URL and the size and time of the jar that holds them.
  */
 final class ModelHashes {
     private final Path cacheFile;
@@ -52,7 +56,39 @@ final class ModelHashes {
         return hash;
     }
 
+    /**
+     * The SHA-256 of a class-path resource (a model bundled in a jar, such as the embedding
+     * model's ONNX file), cached by the resource's URL and its container's size and modification time.
+     */
+    synchronized String sha256(URL resource) throws IOException {
+        Path container;
+        try {
+            container = Path.of(resource.getProtocol().equals("jar")
+                    ? ((JarURLConnection) resource.openConnection()).getJarFileURL().toURI() : resource.toURI());
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IOException("cannot locate " + resource + ": " + e.getMessage(), e);
+        }
+        String key = resource + "\t" + Files.size(container) + "\t" + Files.getLastModifiedTime(container).toMillis();
+        String known = cache.get(key);
+        if (known != null) {
+            return known;
+        }
+        String hash;
+        try (InputStream in = resource.openStream()) {
+            hash = hash(in, n -> { });
+        }
+        cache.put(key, hash);
+        save();
+        return hash;
+    }
+
     static String hash(Path file, LongConsumer progress) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return hash(in, progress);
+        }
+    }
+
+    private static String hash(InputStream in, LongConsumer progress) throws IOException {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
@@ -61,13 +97,11 @@ final class ModelHashes {
         }
         byte[] buffer = new byte[1 << 20];
         long total = 0;
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                digest.update(buffer, 0, n);
-                total += n;
-                progress.accept(total);
-            }
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            digest.update(buffer, 0, n);
+            total += n;
+            progress.accept(total);
         }
         return HexFormat.of().formatHex(digest.digest());
     }

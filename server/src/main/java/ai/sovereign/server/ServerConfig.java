@@ -47,9 +47,24 @@ record ServerConfig(
      * The transparency ledger: its directory, its signing key (created 0600 on first start; the
      * keyed-hash secret sits beside it as {@code <key>.hmac}) and its origin (the checkpoint's
      * first line, which names the log). Defaults live under the store's data directory.
+     * Group commit: {@code max_batch} appends per fsync (default 4096) and {@code commit_delay_ms}
+     * (default 0, at most 1000), how long the committer may wait for more while appenders are busy.
+     * {@code witnesses}: each published checkpoint is sent to these for cosigning.
      */
-    record LedgerConfig(String dir, String key, String origin) {
+    record LedgerConfig(String dir, String key, String origin, Integer maxBatch, Double commitDelayMs, List<WitnessConfig> witnesses) {
         static final String DEFAULT_ORIGIN = "sovereign.local/ledger";
+
+        LedgerConfig {
+            if (maxBatch != null && maxBatch < 1) {
+                throw new IllegalArgumentException("ledger.max_batch must be at least 1, not " + maxBatch);
+            }
+            if (commitDelayMs != null && (commitDelayMs < 0 || commitDelayMs > 1000)) {
+                throw new IllegalArgumentException("ledger.commit_delay_ms must be between 0 and 1000, not " + commitDelayMs);
+            }
+        }
+
+        /** A witness: its submission URL prefix ({@code add-checkpoint} is POSTed under it) and its cosigner key. */
+        record WitnessConfig(String url, String vkey) {}
 
         Path dirOrDefault(Store store) {
             return dir == null ? store.dataDirectory().resolve("ledger") : Path.of(dir);
@@ -102,7 +117,7 @@ record ServerConfig(
     }
 
     LedgerConfig ledgerOrDefault() {
-        return ledger == null ? new LedgerConfig(null, null, null) : ledger;
+        return ledger == null ? new LedgerConfig(null, null, null, null, null, null) : ledger;
     }
 
     Local localOrDefault() {

@@ -36,9 +36,9 @@ final class SovereignServer implements AutoCloseable {
                 "origin", ledger.ledger().origin()));
         ModelHashes hashes = new ModelHashes(config.storeOrDefault().dataDirectory());
         this.models = ModelRegistry.load(config, hashes);
-        recordRegistrations();
+        Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()), hashes);
+        recordRegistrations(embeddings.sha256());
         Metrics metrics = new Metrics(models);
-        Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
                 PiiStage.open(config, metrics));
         this.handler = new ApiHandler(models, pipeline, metrics, ledger);
@@ -59,7 +59,7 @@ final class SovereignServer implements AutoCloseable {
     }
 
     /** One admin entry per registered model (and the embedded embedding model): what may be served, on which weights. */
-    private void recordRegistrations() {
+    private void recordRegistrations(String embeddingSha256) {
         for (ModelRegistry.Entry m : models.all()) {
             Map<String, String> attrs = new LinkedHashMap<>();
             attrs.put("kind", m.kind());
@@ -71,7 +71,8 @@ final class SovereignServer implements AutoCloseable {
             }
             ledger.admin("model.registered", m.name(), attrs);
         }
-        ledger.admin("model.registered", Embeddings.MODEL_ID, Map.of("kind", "embedding", "status", "available", "embedded", "true"));
+        ledger.admin("model.registered", Embeddings.MODEL_ID, Map.of("kind", "embedding", "status", "available", "embedded", "true",
+                "sha256", embeddingSha256));
     }
 
     private static String sha256(String text) {

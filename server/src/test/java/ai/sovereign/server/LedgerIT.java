@@ -110,6 +110,10 @@ class LedgerIT {
             assertEquals("", rd.model(), "a refusal names no model the caller typed");
             AuditEntry.Decision ed = (AuditEntry.Decision) decoded.get((int) embIndex);
             assertEquals("all-minilm-l6-v2", ed.model());
+            String onnxSha = embeddingWeightsSha256();
+            assertEquals(onnxSha, ed.modelSha256().hex(), "an embedding's decision names the ONNX weights' SHA-256");
+            assertTrue(decoded.stream().anyMatch(e -> e instanceof AuditEntry.AdminEvent a && a.action().equals("model.registered")
+                    && a.subject().equals("all-minilm-l6-v2") && onnxSha.equals(a.attribute("sha256"))));
             assertTrue(decoded.stream().anyMatch(e -> e instanceof AuditEntry.AdminEvent a && a.action().equals("model.registered")
                     && a.subject().equals("stories") && STORIES_SHA.equals(a.attribute("sha256"))));
 
@@ -185,7 +189,52 @@ class LedgerIT {
         }
     }
 
+    @Test
+    void refusalsAnsweredBeforeAGracefulStopAreOnTheLedgerAfterIt(@TempDir Path dir) throws Exception {
+        int n = 40;
+        List<String> refused = new ArrayList<>();
+        try (ServeProcess s = serve(dir)) {
+            List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+            HttpClient http = HttpClient.newHttpClient();
+            for (int i = 0; i < n; i++) {
+                calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(s.baseUrl + "/v1/chat/completions"))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{not json " + i))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (var call : calls) {
+                HttpResponse<String> r = call.join();
+                assertEquals(400, r.statusCode(), r.body());
+                refused.add(r.headers().firstValue("x-request-id").orElseThrow());
+            }
+            s.process.destroy(); // SIGTERM as soon as the last refusal is answered: their entries are still being appended
+            assertTrue(s.process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(s.stderr().lines().noneMatch(l -> l.contains("cannot record the refusal")), s.stderr());
+        }
+        try (ServeProcess s = serve(dir)) {
+            String vkey = s.get("/ledger/vkey").body().strip();
+            Checkpoint cp = waitForCheckpoint(s, vkey, 3 + 2L * n);
+            List<AuditEntry> decoded = entries(s, cp.size()).stream().map(e -> AuditEntry.decode(e).orThrow()).toList();
+            for (String id : refused) {
+                AuditEntry.Outcome o = outcome(decoded, id);
+                assertEquals(400, o.status());
+                assertEquals(id, ((AuditEntry.Decision) decoded.get((int) o.decisionIndex())).requestId());
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    private static String embeddingWeightsSha256() throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel.class
+                .getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+            byte[] buffer = new byte[1 << 20];
+            for (int r; (r = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, r);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
 
     private static Checkpoint waitForCheckpoint(ServeProcess s, String vkey, long minSize) throws Exception {
         long deadline = System.nanoTime() + 5_000_000_000L;

@@ -48,6 +48,10 @@ class PiiGuardIT {
         try (ServeProcess s = serve(dir)) {
             assertEquals(200, s.post("/v1/chat/completions", chat("Once upon a time", ",\"max_tokens\":2")).statusCode());
             String before = s.get("/metrics").body();
+            for (int i = 0; i < 100 && sum(before, "sovereign_tokens_total") == 0; i++) {
+                Thread.sleep(50); // the served request's metrics are recorded just after its last byte
+                before = s.get("/metrics").body();
+            }
             String content = "제 주민등록번호는 " + RRN + " 입니다";
             HttpResponse<String> r = s.post("/v1/chat/completions", chat(content, ",\"max_tokens\":8"));
             assertEquals(400, r.statusCode(), r.body());

@@ -34,14 +34,21 @@ final class ServeProcess implements AutoCloseable {
     }
 
     static ServeProcess start(Path workDir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("serve", "--port", "0"));
+        command.addAll(List.of(args));
+        return launch(workDir, command);
+    }
+
+    /** Any long-running {@code sovereign} command that prints its base URL as the first line of stdout (serve, ledger witness). */
+    static ServeProcess launch(Path workDir, List<String> sovereignArgs) throws Exception {
         Path jar = Path.of("target", "sovereign.jar").toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: integration tests run after package (mvn verify)");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-jar", jar.toString(), "serve", "--port", "0"));
-        command.addAll(List.of(args));
+                "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-jar", jar.toString()));
+        command.addAll(sovereignArgs);
         Process process = new ProcessBuilder(command).directory(workDir.toFile()).start();
         StringBuffer err = new StringBuffer();
         Thread.ofVirtual().start(() -> {
@@ -65,7 +72,7 @@ final class ServeProcess implements AutoCloseable {
         String base = url.get(60, TimeUnit.SECONDS);
         if (base == null || !base.startsWith("http://")) {
             process.destroyForcibly();
-            throw new IllegalStateException("serve did not start: " + err);
+            throw new IllegalStateException(String.join(" ", sovereignArgs) + " did not start: " + err);
         }
         return new ServeProcess(process, base, workDir, err);
     }

@@ -1,0 +1,160 @@
+package ai.sovereign.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The witness (C2SP tlog-witness add-checkpoint, cosignature/v1) and a ledger that asks one to cosign. */
+class WitnessTest {
+    private static final String ORIGIN = "factory.example.kr/ledger";
+    private static final Ledger.Options FAST = new Ledger.Options(4096, Duration.ofMillis(50));
+
+    @TempDir
+    Path tmp;
+
+    private Ledger log(String name) {
+        return Ledger.open(tmp.resolve(name), tmp.resolve("ledger.key"), ORIGIN, FAST);
+    }
+
+    private Witness witness(Ledger l) {
+        return Witness.open(tmp.resolve("witness"), "regulator.example.kr/witness", List.of(l.verifierKey()));
+    }
+
+    private static void append(Ledger l, String prefix, int n) {
+        List<CompletableFuture<Long>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            fs.add(l.appendAsync((prefix + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        fs.forEach(CompletableFuture::join);
+    }
+
+    private static byte[] request(long old, List<Hash> proof, String note) {
+        StringBuilder sb = new StringBuilder("old ").append(old).append('\n');
+        proof.forEach(h -> sb.append(h.base64()).append('\n'));
+        return sb.append('\n').append(note).toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void assertRefused(int status, String reasonPart, Witness.Result r) {
+        Witness.Refused refused = assertInstanceOf(Witness.Refused.class, r, String.valueOf(r));
+        assertEquals(status, refused.status(), refused.reason());
+        assertTrue(refused.reason().contains(reasonPart), refused.reason());
+    }
+
+    @Test
+    void cosignsConsistentCheckpointsAndRefusesForksRollbacksAndBadSignatures() throws Exception {
+        try (Ledger l = log("log")) {
+            Witness w = witness(l);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("witness/witness.key"))));
+            NoteVerifier cosigner = NoteVerifier.parse(w.verifierKey()).orThrow();
+            assertEquals(NoteVerifier.COSIGNATURE_V1, cosigner.type());
+
+            append(l, "a", 300);
+            String first = l.publish();
+            Witness.Cosigned c1 = assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(0, List.of(), first)));
+            assertEquals(300, c1.checkpoint().size());
+            Notes.Opened opened = Notes.open(first + c1.lines(), List.of(cosigner)).orThrow();
+            assertTrue(NoteVerifier.cosignatureTime(opened.verified().getFirst().blob()).orThrow() > 1_700_000_000L);
+            // The cosignature covers the checkpoint text: moved to another body it fails.
+            assertTrue(Notes.open(first.replace("\n300\n", "\n301\n") + c1.lines(), List.of(cosigner)).reason().startsWith("invalid signature"));
+
+            append(l, "b", 700);
+            String second = l.publish();
+            assertEquals(new Witness.Conflict(300), w.addCheckpoint(request(0, List.of(), second)), "old must be the size it cosigned");
+            assertRefused(422, "not consistent", w.addCheckpoint(request(300, List.of(), second)));
+            List<Hash> proof = l.consistencyProof(300, 1000).hashes();
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(300, proof, second)));
+            // The same checkpoint again is fine (idempotent); the older one is a rollback.
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(1000, List.of(), second)));
+            assertRefused(400, "rollback", w.addCheckpoint(request(1000, List.of(), first)));
+
+            // A fork: the same key signs a different history of the same origin.
+            try (Ledger fork = log("fork")) {
+                append(fork, "x", 1000);
+                assertRefused(422, "size 1000 has root", w.addCheckpoint(request(1000, List.of(), fork.publish())));
+                append(fork, "y", 10);
+                String forked = fork.publish();
+                assertRefused(422, "a fork", w.addCheckpoint(request(1000, fork.consistencyProof(1000, 1010).hashes(), forked)));
+            }
+
+            // Signatures: a flipped signature byte, an unknown log, a malformed request.
+            int sig = second.lastIndexOf(' ') + 20;
+            String bad = second.substring(0, sig) + (second.charAt(sig) == 'A' ? 'B' : 'A') + second.substring(sig + 1);
+            assertRefused(403, "invalid signature", w.addCheckpoint(request(1000, List.of(), bad)));
+            Ledger other = Ledger.open(tmp.resolve("other"), tmp.resolve("other.key"), "other.example/log", FAST);
+            try (other) {
+                append(other, "o", 3);
+                assertRefused(404, "unknown log", w.addCheckpoint(request(0, List.of(), other.publish())));
+            }
+            assertRefused(400, "old", w.addCheckpoint("new 3\n\nx".getBytes(StandardCharsets.UTF_8)));
+
+            // The state survives a restart: a new witness over the same directory remembers size 1000.
+            assertEquals(new Witness.Conflict(1000), witness(l).addCheckpoint(request(300, proof, second)));
+        }
+    }
+
+    @Test
+    void aLedgerPublishesItsWitnessesCosignaturesAndVerifyCanRequireThem() throws Exception {
+        Path keyFile = tmp.resolve("ledger.key");
+        String logVkey;
+        try (Ledger l = log("log")) {
+            logVkey = l.verifierKey();
+        }
+        Witness w = Witness.open(tmp.resolve("witness"), "regulator.example.kr/witness", List.of(logVkey));
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/add-checkpoint", ex -> {
+            byte[] body = ex.getRequestBody().readAllBytes();
+            Witness.Result r = w.addCheckpoint(body);
+            String out = switch (r) {
+                case Witness.Cosigned c -> c.lines();
+                case Witness.Conflict c -> c.size() + "\n";
+                case Witness.Refused f -> f.reason() + "\n";
+            };
+            int status = switch (r) {
+                case Witness.Cosigned c -> 200;
+                case Witness.Conflict c -> 409;
+                case Witness.Refused f -> f.status();
+            };
+            byte[] b = out.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(status, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        http.start();
+        try {
+            URI url = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/");
+            Ledger.Options withWitness = new Ledger.Options(4096, Duration.ofMillis(50), Duration.ZERO,
+                    List.of(new Ledger.WitnessEndpoint(url, w.verifierKey())));
+            try (Ledger l = Ledger.open(tmp.resolve("log"), keyFile, ORIGIN, withWitness)) {
+                append(l, "a", 10);
+                String note = l.publish();
+                Notes.open(note, List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).orThrow();
+                append(l, "b", 500);
+                l.publish(); // the witness cosigns the next one from its own size (consistency proof 10 -> 510)
+                assertTrue(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).isOk());
+                assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nindex 7\n"));
+                assertTrue(l.tlogProof(7).endsWith(l.checkpoint()), "the proof carries the checkpoint verbatim, cosignatures included");
+            }
+            assertTrue(Ledger.verify(tmp.resolve("log"), logVkey, null, false, List.of(w.verifierKey())).isOk());
+            // A witness the checkpoint does not name fails verification, with the key in the message.
+            String stranger = Witness.open(tmp.resolve("stranger"), "stranger.example/witness", List.of(logVkey)).verifierKey();
+            Verification<Checkpoint> v = Ledger.verify(tmp.resolve("log"), logVkey, null, false, List.of(stranger));
+            assertTrue(v.reason().startsWith("checkpoint is not cosigned by witness stranger.example/witness+"), v.reason());
+        } finally {
+            http.stop(0);
+        }
+    }
+}
