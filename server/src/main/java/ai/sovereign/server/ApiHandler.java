@@ -21,10 +21,12 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final Metrics metrics;
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
+    private final Tenants tenants;
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants) {
+        this.tenants = tenants;
         this.models = models;
         this.pipeline = pipeline;
         this.metrics = metrics;
@@ -56,6 +58,9 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             String path = ex.path();
             String method = ex.method();
             route = path;
+            if (path.startsWith("/v1/")) {
+                ex.tenant(tenants.authenticate(ex.header("Authorization")));
+            }
             switch (path) {
                 case "/v1/chat/completions", "/v1/completions" -> {
                     requireMethod(ex, "POST");

@@ -27,6 +27,8 @@ final class SovereignServer implements AutoCloseable {
     private final ModelRegistry models;
     private final ApiHandler handler;
     private final LedgerRecorder ledger;
+    private final Fleet fleet;
+    private final HealthProbes probes;
 
     SovereignServer(ServerConfig config, String configSource) {
         this.ledger = LedgerRecorder.open(config);
@@ -37,11 +39,19 @@ final class SovereignServer implements AutoCloseable {
         ModelHashes hashes = new ModelHashes(config.storeOrDefault().dataDirectory());
         this.models = ModelRegistry.load(config, hashes);
         recordRegistrations();
+        java.util.Set<String> local = new java.util.LinkedHashSet<>();
+        models.all().stream().filter(m -> m.engine() != null && m.kind().equals("chat")).forEach(m -> local.add(m.name()));
+        this.fleet = Fleet.from(config, local);
+        recordNodes();
+        ServerConfig.RoutingConfig routing = config.routingOrDefault();
+        Egress egress = new Egress(fleet.destinations(routing.mirrors()));
+        this.probes = new HealthProbes(fleet, egress, java.time.Duration.ofMillis(routing.healthIntervalMs()),
+                java.time.Duration.ofMillis(routing.healthTimeoutMs()));
         Metrics metrics = new Metrics(models);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
-                PiiStage.open(config, metrics));
-        this.handler = new ApiHandler(models, pipeline, metrics, ledger);
+                PiiStage.open(config, metrics), new Router(fleet), new RemoteRelay(new RemoteClient(egress), ledger, metrics));
+        this.handler = new ApiHandler(models, pipeline, metrics, ledger, ConfigTenants.from(config));
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
         QueuedThreadPool threads = new QueuedThreadPool(MAX_IO_THREADS, 4);
@@ -74,6 +84,22 @@ final class SovereignServer implements AutoCloseable {
         ledger.admin("model.registered", Embeddings.MODEL_ID, Map.of("kind", "embedding", "status", "available", "embedded", "true"));
     }
 
+    /** One admin entry per node: where it is, what it serves, its tier. */
+    private void recordNodes() {
+        for (Fleet.Node n : fleet.all()) {
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("url", n.local() ? "" : n.base.toString());
+            attrs.put("engine", n.engine);
+            attrs.put("jurisdiction", n.jurisdiction.code());
+            attrs.put("site", n.site);
+            attrs.put("tier", n.tier.configName());
+            attrs.put("models", String.join(",", n.models.keySet()));
+            ledger.admin("node.registered", n.id, attrs);
+            Log.info("node " + n.id + ": " + (n.local() ? "in-process engine" : n.engine + " at " + n.base) + ", " + n.jurisdiction + " "
+                    + n.site + ", tier " + n.tier.configName() + ", models " + n.models.keySet());
+        }
+    }
+
     private static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
@@ -84,6 +110,7 @@ final class SovereignServer implements AutoCloseable {
 
     void start() throws Exception {
         jetty.start();
+        probes.start();
         handler.ready(true);
     }
 
@@ -103,6 +130,7 @@ final class SovereignServer implements AutoCloseable {
     @Override
     public void close() {
         handler.ready(false);
+        probes.close();
         connector.close();
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (handler.inFlight() > 0 && System.nanoTime() < deadline) {

@@ -24,7 +24,11 @@ class PiiStageTest {
     Path dir;
 
     private PiiStage stage(PiiPolicy policy) {
-        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), policy, "default", null);
+        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), null);
+    }
+
+    private static Tenant tenant(PiiPolicy policy) {
+        return new Tenant("default", "", new ai.sovereign.policy.DataPolicy(java.util.Set.of(), null, java.util.Set.of()), policy);
     }
 
     private static CompletionRequest chat(String json) {
@@ -37,7 +41,7 @@ class PiiStageTest {
         CompletionRequest r = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"hi\"},{\"role\":\"user\",\"content\":\""
                 + content + "\"}]}");
         Map<String, Long> counts = new HashMap<>();
-        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r1", counts::putAll, r));
+        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r1", counts::putAll, r));
         assertEquals(400, e.status);
         assertEquals("pii_blocked", e.code);
         assertEquals("[{\"type\":\"KR_RRN\",\"message\":1,\"field\":\"content\",\"start\":7,\"end\":21}]", e.sovereign.get("entities").toString());
@@ -53,7 +57,7 @@ class PiiStageTest {
                 + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"call\","
                 + "\"arguments\":\"{\\\"to\\\":\\\"" + PHONE + "\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"ok\"}]}");
         Map<String, Long> counts = new HashMap<>();
-        PiiStage.Passed p = stage(policy).completion("r2", counts::putAll, r);
+        PiiStage.Passed p = stage(policy).completion(tenant(policy), "r2", counts::putAll, r);
         String seen = p.request().messages().toString();
         assertFalse(seen.contains(PHONE) || seen.contains(RRN) || seen.contains("5678"), seen);
         String user = p.request().messages().get(0).content();
@@ -70,6 +74,6 @@ class PiiStageTest {
         PiiPolicy policy = PiiPolicy.parse(Map.of("default", "redact"));
         CompletionRequest r = CompletionRequest.parse(Json.parseBody(("{\"model\":\"m\",\"prompt\":\"전화 " + PHONE + "\"}")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)), false, Limits.DEFAULTS);
-        assertEquals("전화 [PHONE_NUMBER]", stage(policy).completion("r3", c -> {}, r).request().prompt());
+        assertEquals("전화 [PHONE_NUMBER]", stage(policy).completion(tenant(policy), "r3", c -> {}, r).request().prompt());
     }
 }

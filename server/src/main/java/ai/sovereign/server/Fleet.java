@@ -1,0 +1,245 @@
+package ai.sovereign.server;
+
+import ai.sovereign.policy.Jurisdiction;
+import ai.sovereign.policy.NodeFacts;
+import ai.sovereign.policy.SecurityTier;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The nodes a request may run on: the in-process engine ({@value #LOCAL}, facts from {@code local:}) and the remote
+ * engines under {@code nodes:}, each with its live state (probed health, circuit, requests in flight, latency EWMA).
+ */
+final class Fleet {
+    static final String LOCAL = "local";
+    static final Set<String> ENGINES = Set.of("vllm", "sglang", "llama.cpp", "tgi", "nim", "sovereign", "openai");
+
+    /** Upstream timeouts of one node. */
+    record Timeouts(Duration connect, Duration firstToken, Duration chunkGap) {}
+
+    /** One node: registration facts and live state. {@code base} is null for the local node. */
+    static final class Node {
+        final String id;
+        final URI base;
+        final String engine;
+        final Jurisdiction jurisdiction;
+        final SecurityTier tier;
+        final String site;
+        final String operator;
+        final String acceleratorType;
+        final int acceleratorCount;
+        final double powerWatts;
+        /** Our model name -> the upstream's model id. */
+        final Map<String, String> models;
+        final String healthPath;
+        final double weight;
+        final Timeouts timeouts;
+        final Circuit circuit;
+        final AtomicInteger inFlight = new AtomicInteger();
+        private volatile boolean healthy = true;
+        private volatile double ewmaMillis;
+
+        Node(String id, URI base, String engine, Jurisdiction jurisdiction, SecurityTier tier, String site, String operator,
+             String acceleratorType, int acceleratorCount, double powerWatts, Map<String, String> models, String healthPath,
+             double weight, Timeouts timeouts, Circuit circuit) {
+            this.id = id;
+            this.base = base;
+            this.engine = engine;
+            this.jurisdiction = jurisdiction;
+            this.tier = tier;
+            this.site = site;
+            this.operator = operator;
+            this.acceleratorType = acceleratorType;
+            this.acceleratorCount = acceleratorCount;
+            this.powerWatts = powerWatts;
+            this.models = Collections.unmodifiableMap(models);
+            this.healthPath = healthPath;
+            this.weight = weight;
+            this.timeouts = timeouts;
+            this.circuit = circuit;
+        }
+
+        boolean local() {
+            return base == null;
+        }
+
+        boolean healthy() {
+            return healthy;
+        }
+
+        void healthy(boolean value) {
+            if (value != healthy) {
+                Log.info("node " + id + " is now " + (value ? "healthy" : "unhealthy") + " (active probe)");
+            }
+            healthy = value;
+        }
+
+        /** The URL of an OpenAI path under this node's base ({@code /chat/completions} under {@code http://h:p/v1}). */
+        URI resolve(String path) {
+            String b = base.toString();
+            return URI.create((b.endsWith("/") ? b.substring(0, b.length() - 1) : b) + path);
+        }
+
+        void latency(double millis) {
+            double e = ewmaMillis;
+            ewmaMillis = e == 0 ? millis : 0.8 * e + 0.2 * millis;
+        }
+
+        NodeFacts facts(long now) {
+            return new NodeFacts(id, jurisdiction, tier, models.keySet(), healthy, circuit.isOpen(now),
+                    new NodeFacts.Load(inFlight.get(), 0, ewmaMillis, weight));
+        }
+    }
+
+    private final Map<String, Node> nodes;
+
+    Fleet(Map<String, Node> nodes) {
+        this.nodes = Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
+    }
+
+    /** The configured fleet; the local node serves {@code localModels} (the local chat models that loaded). */
+    static Fleet from(ServerConfig config, Set<String> localModels) {
+        ServerConfig.RoutingConfig routing = config.routingOrDefault();
+        ServerConfig.Local local = config.localOrDefault();
+        Map<String, Node> nodes = new LinkedHashMap<>();
+        Map<String, String> mine = new LinkedHashMap<>();
+        localModels.forEach(m -> mine.put(m, m));
+        nodes.put(LOCAL, new Node(LOCAL, null, "sovereign", Jurisdiction.of(local.jurisdictionOrDefault()),
+                SecurityTier.parse(local.tierOrDefault()), local.siteOrDefault(), "", "CPU", 1, local.powerWattsOrDefault(), mine, null, 1,
+                null, new Circuit(Integer.MAX_VALUE, 0)));
+        for (ServerConfig.NodeEntry n : config.nodesOrEmpty()) {
+            ServerConfig.Timeouts t = n.timeouts();
+            Timeouts timeouts = new Timeouts(
+                    Duration.ofMillis(t != null && t.connectMs() != null ? t.connectMs() : routing.connectTimeoutMs()),
+                    Duration.ofMillis(t != null && t.firstTokenMs() != null ? t.firstTokenMs() : routing.firstTokenTimeoutMs()),
+                    Duration.ofMillis(t != null && t.chunkGapMs() != null ? t.chunkGapMs() : routing.chunkGapTimeoutMs()));
+            nodes.put(n.id(), new Node(n.id(), URI.create(n.url()), n.engine().toLowerCase(Locale.ROOT), Jurisdiction.of(n.jurisdiction()),
+                    SecurityTier.parse(n.tier()), n.site() == null ? "" : n.site(), n.operator() == null ? "" : n.operator(),
+                    n.accelerators() == null || n.accelerators().type() == null ? "" : n.accelerators().type(),
+                    n.accelerators() == null || n.accelerators().count() == null ? 0 : n.accelerators().count(),
+                    n.powerWatts() == null ? 0 : n.powerWatts(), models(n.models()), n.health() == null ? "/models" : n.health(),
+                    n.weight() == null ? 1 : n.weight(), timeouts,
+                    new Circuit(routing.failuresToOpen(), Duration.ofMillis(routing.openMs()).toNanos())));
+        }
+        return new Fleet(nodes);
+    }
+
+    private static Map<String, String> models(JsonNode node) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (node.isArray()) {
+            node.forEach(m -> out.put(m.asText(), m.asText()));
+        } else {
+            node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        }
+        return out;
+    }
+
+    /** Model names the configured remote nodes serve. */
+    static Set<String> remoteModels(ServerConfig config) {
+        Set<String> out = new HashSet<>();
+        config.nodesOrEmpty().forEach(n -> out.addAll(models(n.models()).keySet()));
+        return out;
+    }
+
+    /** Validates {@code nodes:}; an error names the entry and the key. */
+    static void check(ServerConfig config) {
+        Set<String> ids = new HashSet<>(Set.of(LOCAL));
+        Set<String> registered = new HashSet<>();
+        config.modelsOrEmpty().forEach(m -> registered.add(m.name()));
+        List<ServerConfig.NodeEntry> nodes = config.nodesOrEmpty();
+        try {
+            Jurisdiction.of(config.localOrDefault().jurisdictionOrDefault());
+            SecurityTier.parse(config.localOrDefault().tierOrDefault());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("local: " + e.getMessage());
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            ServerConfig.NodeEntry n = nodes.get(i);
+            String at = "nodes[" + i + "]";
+            if (n.id() == null || n.id().isBlank()) {
+                throw new IllegalArgumentException(at + ".id: every node needs an id");
+            }
+            if (!ids.add(n.id())) {
+                throw new IllegalArgumentException(at + ".id: node " + n.id() + " is configured twice (or is the reserved id 'local')");
+            }
+            try {
+                URI u = URI.create(n.url() == null ? "" : n.url());
+                if (u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
+                    throw new IllegalArgumentException("x");
+                }
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new IllegalArgumentException(at + ".url: needs an http(s) URL with a host, such as http://10.0.0.5:8000/v1");
+            }
+            if (n.engine() == null || !ENGINES.contains(n.engine().toLowerCase(Locale.ROOT))) {
+                throw new IllegalArgumentException(at + ".engine: one of " + new java.util.TreeSet<>(ENGINES) + " is required");
+            }
+            try {
+                Jurisdiction.of(n.jurisdiction());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(at + ".jurisdiction: " + e.getMessage());
+            }
+            try {
+                SecurityTier.parse(n.tier());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(at + ".tier: " + e.getMessage());
+            }
+            if (n.models() != null && !(n.models().isArray() || n.models().isObject())) {
+                throw new IllegalArgumentException(at + ".models: a map (our name: upstream id) or a list of names");
+            }
+            for (String m : models(n.models()).keySet()) {
+                if (!registered.contains(m)) {
+                    throw new IllegalArgumentException(at + ".models: " + m + " is not registered under models: (add { name: " + m
+                            + ", remote: true })");
+                }
+            }
+            if (n.weight() != null && !(n.weight() > 0)) {
+                throw new IllegalArgumentException(at + ".weight: must be > 0");
+            }
+        }
+    }
+
+    Node node(String id) {
+        return nodes.get(id);
+    }
+
+    List<Node> all() {
+        return new ArrayList<>(nodes.values());
+    }
+
+    List<Node> remote() {
+        return nodes.values().stream().filter(n -> !n.local()).toList();
+    }
+
+    /** Model names some remote node serves. */
+    Set<String> remoteModels() {
+        Set<String> out = new HashSet<>();
+        remote().forEach(n -> out.addAll(n.models.keySet()));
+        return out;
+    }
+
+    List<NodeFacts> facts() {
+        long now = System.nanoTime();
+        return nodes.values().stream().map(n -> n.facts(now)).toList();
+    }
+
+    /** The allowlist: every remote node's {@code host:port} and the configured mirrors. */
+    Set<String> destinations(List<String> mirrors) {
+        Set<String> out = new HashSet<>();
+        remote().forEach(n -> out.add(Egress.destination(n.base)));
+        mirrors.forEach(m -> out.add(m.toLowerCase(Locale.ROOT)));
+        return out;
+    }
+}
