@@ -22,11 +22,14 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
     private final Tenants tenants;
+    private final Fleet fleet;
+    private final long startedNanos = System.nanoTime();
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants, Fleet fleet) {
         this.tenants = tenants;
+        this.fleet = fleet;
         this.models = models;
         this.pipeline = pipeline;
         this.metrics = metrics;
@@ -81,6 +84,11 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 case "/health/ready" -> {
                     requireMethod(ex, "GET");
                     ex.json(ready ? 200 : 503, Json.object().put("status", ready ? "ready" : "starting"));
+                }
+                case "/admin/fleet" -> {
+                    requireMethod(ex, "GET");
+                    requireOperator(ex);
+                    ex.json(200, fleet.report(System.nanoTime() - startedNanos));
                 }
                 case "/metrics" -> {
                     requireMethod(ex, "GET");
@@ -141,6 +149,20 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             return;
         }
         ex.error(e);
+    }
+
+    /** Until admin keys exist (tenants store), {@code /admin/} answers callers on this machine only. */
+    private static void requireOperator(Exchange ex) {
+        String remote = Request.getRemoteAddr(ex.request);
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.ofLiteral(remote).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            throw new ApiException(403, "permission_error", "admin_only", null, "/admin/ is open to callers on the server's own machine only", null);
+        }
     }
 
     private static void requireMethod(Exchange ex, String method) {

@@ -48,6 +48,10 @@ final class Fleet {
         final AtomicInteger inFlight = new AtomicInteger();
         private volatile boolean healthy = true;
         private volatile double ewmaMillis;
+        private final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
+        private int active;
+        private long busySince;
+        private long busyNanos;
 
         Node(String id, URI base, String engine, Jurisdiction jurisdiction, SecurityTier tier, String site, String operator,
              String acceleratorType, int acceleratorCount, double powerWatts, Map<String, String> models, String healthPath,
@@ -90,6 +94,38 @@ final class Fleet {
             return URI.create((b.endsWith("/") ? b.substring(0, b.length() - 1) : b) + path);
         }
 
+        /** A request starts on this node: in flight, and busy time runs while any is. */
+        void begin() {
+            inFlight.incrementAndGet();
+            synchronized (this) {
+                if (active++ == 0) {
+                    busySince = System.nanoTime();
+                }
+            }
+        }
+
+        void end() {
+            inFlight.decrementAndGet();
+            synchronized (this) {
+                if (--active == 0) {
+                    busyNanos += System.nanoTime() - busySince;
+                }
+            }
+        }
+
+        /** Time with at least one request running here. */
+        synchronized long busyNanos() {
+            return busyNanos + (active > 0 ? System.nanoTime() - busySince : 0);
+        }
+
+        void tokens(long completionTokens) {
+            tokens.add(completionTokens);
+        }
+
+        long tokens() {
+            return tokens.sum();
+        }
+
         void latency(double millis) {
             double e = ewmaMillis;
             ewmaMillis = e == 0 ? millis : 0.8 * e + 0.2 * millis;
@@ -114,6 +150,7 @@ final class Fleet {
         Map<String, Node> nodes = new LinkedHashMap<>();
         Map<String, String> mine = new LinkedHashMap<>();
         localModels.forEach(m -> mine.put(m, m));
+        mine.put(Embeddings.MODEL_ID, Embeddings.MODEL_ID);
         nodes.put(LOCAL, new Node(LOCAL, null, "sovereign", Jurisdiction.of(local.jurisdictionOrDefault()),
                 SecurityTier.parse(local.tierOrDefault()), local.siteOrDefault(), "", "CPU", 1, local.powerWattsOrDefault(), mine, null, 1,
                 null, new Circuit(Integer.MAX_VALUE, 0)));
@@ -233,6 +270,56 @@ final class Fleet {
     List<NodeFacts> facts() {
         long now = System.nanoTime();
         return nodes.values().stream().map(n -> n.facts(now)).toList();
+    }
+
+    /**
+     * {@code /admin/fleet}: each node's facts and measured capacity (completion tokens, busy time, utilization since
+     * start, tokens/s while busy, joules per token = power x busy time / tokens, an estimate), and sums by jurisdiction,
+     * site and accelerator type (nodes, accelerators, megawatts, tokens/s, joules per token).
+     */
+    com.fasterxml.jackson.databind.node.ObjectNode report(long uptimeNanos) {
+        var out = Json.object();
+        var list = out.putArray("nodes");
+        Map<String, Map<String, double[]>> groups = new LinkedHashMap<>();
+        long now = System.nanoTime();
+        for (Node n : nodes.values()) {
+            double busy = n.busyNanos() / 1e9;
+            long tokens = n.tokens();
+            double joules = n.powerWatts * busy;
+            var o = list.addObject().put("id", n.id).put("engine", n.engine).put("jurisdiction", n.jurisdiction.code()).put("site", n.site)
+                    .put("tier", n.tier.configName()).put("operator", n.operator).put("healthy", n.healthy).put("circuit_open", n.circuit.isOpen(now))
+                    .put("in_flight", n.inFlight.get()).put("power_watts", n.powerWatts).put("tokens", tokens)
+                    .put("busy_seconds", busy).put("utilization", uptimeNanos > 0 ? busy / (uptimeNanos / 1e9) : 0)
+                    .put("tokens_per_second", busy > 0 ? tokens / busy : 0);
+            o.putObject("accelerators").put("type", n.acceleratorType).put("count", n.acceleratorCount);
+            o.putArray("models").addAll(n.models.keySet().stream().map(com.fasterxml.jackson.databind.node.TextNode::new).toList());
+            if (tokens > 0) {
+                o.put("joules_per_token", joules / tokens);
+            } else {
+                o.putNull("joules_per_token");
+            }
+            double[] sums = {1, n.acceleratorCount, n.powerWatts, busy > 0 ? tokens / busy : 0, joules, tokens};
+            for (String[] key : List.of(new String[] {"by_jurisdiction", n.jurisdiction.code()}, new String[] {"by_site", n.site},
+                    new String[] {"by_accelerator", n.acceleratorType})) {
+                double[] acc = groups.computeIfAbsent(key[0], k -> new LinkedHashMap<>()).computeIfAbsent(key[1], k -> new double[6]);
+                for (int i = 0; i < acc.length; i++) {
+                    acc[i] += sums[i];
+                }
+            }
+        }
+        groups.forEach((name, byKey) -> {
+            var g = out.putObject(name);
+            byKey.forEach((key, s) -> {
+                var o = g.putObject(key).put("nodes", (long) s[0]).put("accelerators", (long) s[1]).put("megawatts", s[2] / 1e6)
+                        .put("tokens_per_second", s[3]);
+                if (s[5] > 0) {
+                    o.put("joules_per_token", s[4] / s[5]);
+                } else {
+                    o.putNull("joules_per_token");
+                }
+            });
+        });
+        return out;
     }
 
     /** The allowlist: every remote node's {@code host:port} and the configured mirrors. */

@@ -94,6 +94,10 @@ final class InferencePipeline {
             throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
         }
         inputs = pii.embeddings(ex, inputs);
+        RouteTrace trace = router.route(ex, ex.tenant(), Embeddings.MODEL_ID); // the embedded model runs on the local node only
+        Fleet.Node local = router.fleet().node(Fleet.LOCAL);
+        trace.attempt(local.id, "selected");
+        trace.served(local);
         long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, null);
         ex.header("x-sovereign-ledger-index", Long.toString(decision));
         long start = System.nanoTime();
@@ -182,11 +186,11 @@ final class InferencePipeline {
             if (node.local()) {
                 trace.attempt(id, "selected");
                 trace.served(node);
-                node.inFlight.incrementAndGet();
+                node.begin();
                 try {
-                    serveLocal(ex, request, guarded, model, endpoint);
+                    serveLocal(ex, request, guarded, model, endpoint, node);
                 } finally {
-                    node.inFlight.decrementAndGet();
+                    node.end();
                 }
                 return;
             }
@@ -199,8 +203,8 @@ final class InferencePipeline {
     }
 
     /** The in-process engine: prompt, decision, generation, response. */
-    private void serveLocal(Exchange ex, CompletionRequest request, PiiStage.Passed guarded, ModelRegistry.Entry model, String endpoint)
-            throws IOException {
+    private void serveLocal(Exchange ex, CompletionRequest request, PiiStage.Passed guarded, ModelRegistry.Entry model, String endpoint,
+                            Fleet.Node node) throws IOException {
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
         TokenConstraint.Factory constraint = constraint(request);
@@ -228,6 +232,7 @@ final class InferencePipeline {
             throw e;
         } finally {
             choices.forEach(c -> c.ticket.cancel());
+            node.tokens(choices.stream().mapToInt(c -> c.tokens).sum());
             metrics.recordGeneration(model.name(), prompt.length * request.n(), choices.stream().mapToInt(c -> c.tokens).sum(),
                     (System.nanoTime() - start) / 1e9, !choices.isEmpty() && choices.getFirst().firstTokenNanos > 0
                             ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);

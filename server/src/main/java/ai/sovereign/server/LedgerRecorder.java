@@ -163,9 +163,13 @@ final class LedgerRecorder implements AutoCloseable {
             node = served == null ? "" : served.id;
             jurisdiction = served == null ? "" : served.jurisdiction.code();
             tier = served == null ? "" : served.tier.configName();
-            candidates = trace.candidates;
+            candidates = capped(trace.candidates);
             eliminations = trace.ledgerEliminations();
-            attempts = trace.attempts();
+            if (eliminations.size() > MAX_LIST) {
+                eliminations = eliminations.stream().filter(e -> !e.reason().equals("model_not_served")).toList();
+            }
+            eliminations = capped(eliminations);
+            attempts = capped(trace.attempts());
         } else if (refusal) {
             node = "";
             jurisdiction = "";
@@ -184,6 +188,13 @@ final class LedgerRecorder implements AutoCloseable {
         return new Decision(System.currentTimeMillis(), ex.requestId, tenant == null ? "" : tenant.id(), tenant == null ? "" : tenant.keyId(),
                 endpoint, model, modelSha256 == null ? null : Hash.ofHex(modelSha256), node, jurisdiction, tier,
                 piiCounts(ex), candidates, eliminations, attempts, body == null ? null : hmac.hash(body));
+    }
+
+    /** An entry's lists hold at most 64 items (ENTRY-FORMAT.md); a larger fleet's lists are cut. */
+    private static final int MAX_LIST = 64;
+
+    private static <T> List<T> capped(List<T> list) {
+        return list.size() <= MAX_LIST ? list : list.subList(0, MAX_LIST);
     }
 
     /** The guard stage's counts per type (never values), in type-name order; empty before the guard ran. */

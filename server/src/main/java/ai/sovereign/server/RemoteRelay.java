@@ -55,7 +55,7 @@ final class RemoteRelay {
         }
         byte[] body = Json.bytes(upstreamBody(job, node.models.get(job.model().name())));
         String path = job.request().chat() ? "/chat/completions" : "/completions";
-        node.inFlight.incrementAndGet();
+        node.begin();
         try {
             if (job.request().stream()) {
                 RemoteClient.Events events;
@@ -89,7 +89,7 @@ final class RemoteRelay {
             }
             return true;
         } finally {
-            node.inFlight.decrementAndGet();
+            node.end();
         }
     }
 
@@ -288,6 +288,10 @@ final class RemoteRelay {
             generated.add(texts.containsKey(i) ? texts.get(i).toString() : "");
         }
         long now = System.nanoTime();
+        Fleet.Node node = ex.trace() == null ? null : ex.trace().served();
+        if (node != null) {
+            node.tokens(usage[1]);
+        }
         metrics.recordGeneration(job.model().name(), (int) usage[0], (int) usage[1], (now - job.start()) / 1e9,
                 firstToken > 0 ? (firstToken - job.start()) / 1e9 : Double.NaN);
         ledger.finish(ex, decision, new LedgerRecorder.Ending(status, reasons, usage[0], usage[1], job.start(), now, firstToken,

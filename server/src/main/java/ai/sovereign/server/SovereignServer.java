@@ -51,7 +51,8 @@ final class SovereignServer implements AutoCloseable {
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
                 PiiStage.open(config, metrics), new Router(fleet), new RemoteRelay(new RemoteClient(egress), ledger, metrics));
-        this.handler = new ApiHandler(models, pipeline, metrics, ledger, ConfigTenants.from(config));
+        metrics.fleet(fleet);
+        this.handler = new ApiHandler(models, pipeline, metrics, ledger, ConfigTenants.from(config), fleet);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
         QueuedThreadPool threads = new QueuedThreadPool(MAX_IO_THREADS, 4);

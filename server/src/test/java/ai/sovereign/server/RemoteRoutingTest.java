@@ -190,6 +190,39 @@ class RemoteRoutingTest {
     }
 
     @Test
+    void theFleetReportSumsCapacityAndEnergyByJurisdictionSiteAndAccelerator() throws Exception {
+        try (StubNode kr = new StubNode("kr-1", "KR", OK); StubNode us = new StubNode("us-1", "US", OK)) {
+            String yaml = fleet(FAST, kr, us).replace("engine: vllm, jurisdiction: KR,",
+                    "engine: vllm, site: KR-Sejong, accelerators: { type: H100, count: 8 }, power_watts: 10200, jurisdiction: KR,");
+            try (SovereignServer server = Fleets.start(dir, yaml)) {
+                for (boolean stream : new boolean[] {true, false}) {
+                    assertEquals(200, Fleets.post(server, "/v1/chat/completions", chat("x", stream), Map.of()).statusCode());
+                }
+                JsonNode report = Json.parseBody(Fleets.get(server, "/admin/fleet").body().getBytes(StandardCharsets.UTF_8));
+                JsonNode node = null;
+                for (JsonNode n : report.path("nodes")) {
+                    if (n.path("id").asText().equals("kr-1")) {
+                        node = n;
+                    }
+                }
+                assertEquals(10, node.path("tokens").asLong(), "completion tokens from the node's usage, 5 per request");
+                double busy = node.path("busy_seconds").asDouble();
+                assertTrue(busy > 0);
+                assertEquals(10200 * busy / 10, node.path("joules_per_token").asDouble(), 1e-6);
+                assertEquals(10 / busy, node.path("tokens_per_second").asDouble(), 1e-6);
+                assertEquals(8, report.at("/by_accelerator/H100/accelerators").asInt());
+                assertEquals(0.0102, report.at("/by_accelerator/H100/megawatts").asDouble(), 1e-9);
+                assertEquals(2, report.at("/by_jurisdiction/KR/nodes").asInt(), "kr-1 and local");
+                assertEquals(0.0102 + 350e-6, report.at("/by_jurisdiction/KR/megawatts").asDouble(), 1e-9);
+                assertEquals(1, report.at("/by_site/KR-Sejong/nodes").asInt());
+                assertTrue(report.at("/by_jurisdiction/US/joules_per_token").isNull(), "no tokens, no figure");
+                String metrics = Fleets.get(server, "/metrics").body();
+                assertTrue(metrics.contains("sovereign_node_tokens_total{jurisdiction=\"KR\",node=\"kr-1\"} 10.0"), metrics);
+            }
+        }
+    }
+
+    @Test
     void theCircuitOpensAfterConsecutiveFailuresAndOneTrialClosesIt() {
         Circuit c = new Circuit(2, 1_000);
         assertTrue(c.tryAcquire(0));
@@ -228,7 +261,8 @@ class RemoteRoutingTest {
     void tenantsAuthenticateByKeyAndCarryTheirOwnPolicies() throws Exception {
         String yaml = fleet(FAST) + "tenants:\n"
                 + "  - { id: ministry, jurisdictions: [KR], min_tier: 상, pii: { PHONE_NUMBER: pseudonymize }, api_keys: [ { sha256: \"" + sha("key-m") + "\" } ] }\n"
-                + "  - { id: lab, jurisdictions: [KR, US], api_keys: [ { sha256: \"" + sha("key-l") + "\" } ] }\n";
+                + "  - { id: lab, jurisdictions: [KR, US], api_keys: [ { sha256: \"" + sha("key-l") + "\" } ] }\n"
+                + "  - { id: abroad, jurisdictions: [US], api_keys: [ { sha256: \"" + sha("key-u") + "\" } ] }\n";
         try (StubNode kr = new StubNode("kr-1", "KR", OK); StubNode us = new StubNode("us-1", "US", OK)) {
             String phone = "010-2345-6789";
             kr.answer = null; // echo: the stub answers with what it received
@@ -239,6 +273,13 @@ class RemoteRoutingTest {
                 assertEquals("invalid_api_key", Json.parseBody(bad.body().getBytes(StandardCharsets.UTF_8)).at("/error/code").asText());
                 assertEquals(401, Fleets.get(server, "/v1/models").statusCode());
                 assertEquals(200, Fleets.get(server, "/health/live").statusCode());
+
+                HttpResponse<String> embed = Fleets.post(server, "/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":\"hi\"}",
+                        Map.of("Authorization", "Bearer key-u"));
+                assertEquals(403, embed.statusCode(), "the embedded model runs on the KR local node, which a US-only tenant may not use");
+                assertTrue(embed.body().contains("{\"node\":\"local\",\"reason\":\"jurisdiction\"}"), embed.body());
+                assertEquals(200, Fleets.post(server, "/v1/embeddings", "{\"model\":\"all-minilm-l6-v2\",\"input\":\"hi\"}",
+                        Map.of("Authorization", "Bearer key-l")).statusCode());
 
                 HttpResponse<String> ministry = Fleets.post(server, "/v1/chat/completions", chat("x", false), Map.of("Authorization", "Bearer key-m"));
                 assertEquals(403, ministry.statusCode(), "kr-1 is moderate, ministry needs high (상)");
