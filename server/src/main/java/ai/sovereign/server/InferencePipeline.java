@@ -81,8 +81,13 @@ final class InferencePipeline {
             throw ApiException.invalid("model", "model is required and must be a string");
         }
         if (!model.asText().equals(Embeddings.MODEL_ID)) {
-            throw ApiException.modelNotFound("the embedding model '" + CompletionRequest.clip(model.asText()) + "' does not exist; use "
-                    + Embeddings.MODEL_ID);
+            ModelRegistry.Entry remote = models.find(model.asText());
+            if (remote == null || !remote.kind().equals("embedding") || remote.engine() != null) {
+                throw ApiException.modelNotFound("the embedding model '" + CompletionRequest.clip(model.asText()) + "' does not exist; use "
+                        + Embeddings.MODEL_ID + " or a remote model registered with kind: embedding");
+            }
+            embedRemote(ex, (ObjectNode) body, remote);
+            return;
         }
         List<String> inputs = embeddingInputs(body.get("input"));
         JsonNode dimensions = body.get("dimensions");
@@ -131,6 +136,35 @@ final class InferencePipeline {
         response.putObject("usage").put("prompt_tokens", result.tokens()).put("total_tokens", result.tokens());
         metrics.recordEmbedding(Embeddings.MODEL_ID, inputs.size(), result.tokens());
         ex.json(200, response);
+    }
+
+    /** An embedding model served by remote nodes: guard, route, try candidates (each once), relay the node's answer. */
+    private void embedRemote(Exchange ex, ObjectNode body, ModelRegistry.Entry model) throws IOException {
+        List<String> inputs = embeddingInputs(body.get("input"));
+        List<String> guarded = pii.embeddings(ex, inputs);
+        ObjectNode upstream = body.deepCopy();
+        if (!guarded.equals(inputs)) {
+            if (body.get("input").isTextual()) {
+                upstream.put("input", guarded.getFirst());
+            } else {
+                ArrayNode array = upstream.putArray("input");
+                guarded.forEach(array::add);
+            }
+        }
+        RouteTrace trace = router.route(ex, ex.tenant(), model.name());
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
+        for (String id : trace.candidates) {
+            if (System.nanoTime() >= deadline) {
+                trace.attempt(id, "not_tried:total_timeout");
+                continue;
+            }
+            if (relay.embed(ex, model, upstream, inputs.size(), router.fleet().node(id), trace, start, deadline)) {
+                return;
+            }
+        }
+        throw new ApiException(502, "server_error", "upstream_error", null, "every node allowed to serve model " + model.name() + " failed ("
+                + trace.attempts().size() + " attempts); sovereign.attempts lists them; request id " + ex.requestId, null, trace.json());
     }
 
     private static List<String> embeddingInputs(JsonNode input) {

@@ -56,8 +56,13 @@ final class RemoteClient {
         return new Events(open(node, path, body, true, deadlineNanos), node.timeouts, deadlineNanos);
     }
 
-    /** Sends a non-streamed request and returns its JSON body (200 only). */
+    /** Sends a non-streamed completion request and returns its JSON body (200 only). */
     JsonNode call(Fleet.Node node, String path, byte[] body, long deadlineNanos) throws UpstreamException {
+        return call(node, path, body, deadlineNanos, "choices");
+    }
+
+    /** Sends a non-streamed request and returns its JSON body (200 only), which must hold the array {@code required}. */
+    JsonNode call(Fleet.Node node, String path, byte[] body, long deadlineNanos, String required) throws UpstreamException {
         Chunks chunks = open(node, path, body, false, deadlineNanos);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         try {
@@ -81,8 +86,8 @@ final class RemoteClient {
         }
         try {
             JsonNode json = Json.MAPPER.readTree(all.toByteArray());
-            if (json == null || !json.isObject() || !json.path("choices").isArray()) {
-                throw new UpstreamException("malformed_response", "the node's response is not a completion object");
+            if (json == null || !json.isObject() || !json.path(required).isArray()) {
+                throw new UpstreamException("malformed_response", "the node's response has no " + required + " array");
             }
             return json;
         } catch (IOException e) {

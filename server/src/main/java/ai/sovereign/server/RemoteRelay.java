@@ -93,6 +93,43 @@ final class RemoteRelay {
         }
     }
 
+    /** An embedding request on a remote node: as {@link #attempt}, for {@code /embeddings} (never streamed). */
+    boolean embed(Exchange ex, ModelRegistry.Entry model, ObjectNode clientBody, int inputs, Fleet.Node node, RouteTrace trace,
+                  long start, long deadlineNanos) {
+        if (!node.circuit.tryAcquire(System.nanoTime())) {
+            trace.attempt(node.id, "circuit_open");
+            return false;
+        }
+        ObjectNode body = clientBody.deepCopy();
+        body.put("model", node.models.get(model.name()));
+        node.begin();
+        try {
+            JsonNode answer;
+            try {
+                answer = client.call(node, "/embeddings", Json.bytes(body), deadlineNanos, "data");
+            } catch (RemoteClient.UpstreamException e) {
+                failed(node, trace, e);
+                return false;
+            }
+            succeeded(node, trace, start);
+            Job job = new Job(null, clientBody, false, null, model, "/v1/embeddings", start, deadlineNanos);
+            long decision = decide(ex, job, node);
+            int status = 500;
+            long tokens = answer.at("/usage/prompt_tokens").asLong(0);
+            try {
+                ((ObjectNode) answer).put("model", model.name());
+                metrics.recordEmbedding(model.name(), inputs, (int) tokens);
+                ex.json(200, answer);
+                status = 200;
+            } finally {
+                ledger.finish(ex, decision, new LedgerRecorder.Ending(status, List.of(), tokens, 0, start, System.nanoTime(), 0, null));
+            }
+            return true;
+        } finally {
+            node.end();
+        }
+    }
+
     private static void failed(Fleet.Node node, RouteTrace trace, RemoteClient.UpstreamException e) {
         trace.attempt(node.id, e.result);
         Log.warn("node " + node.id + " failed before the first byte (" + e.result + "): " + e.getMessage());

@@ -223,6 +223,32 @@ class RemoteRoutingTest {
     }
 
     @Test
+    void remoteEmbeddingModelsAreRoutedAndGuardedLikeGenerations() throws Exception {
+        try (StubNode failing = new StubNode("a-500", "KR", HTTP_500); StubNode ok = new StubNode("b-ok", "KR", OK);
+             StubNode us = new StubNode("c-us", "US", OK)) {
+            String yaml = ("models:\n  - { name: emb, remote: true, kind: embedding }\nrouting: { " + FAST + " }\n"
+                    + "pii: { PHONE_NUMBER: pseudonymize }\nnodes:\n" + node(failing, "high") + node(ok, "high") + node(us, "high"))
+                    .replace("models: { m: upstream/m-7b }", "models: { emb: BAAI/bge-m3 }");
+            try (SovereignServer server = Fleets.start(dir, yaml)) {
+                HttpResponse<String> r = Fleets.post(server, "/v1/embeddings", "{\"model\":\"emb\",\"input\":[\"call 010-2345-6789\",\"hi\"]}", Map.of());
+                assertEquals(200, r.statusCode(), r.body());
+                JsonNode body = Json.parseBody(r.body().getBytes(StandardCharsets.UTF_8));
+                assertEquals("emb", body.path("model").asText());
+                assertEquals(2, body.path("data").size());
+                assertEquals("b-ok", r.headers().firstValue("x-sovereign-node").orElseThrow());
+                JsonNode sent = Json.parseBody(ok.completions().getFirst().body());
+                assertEquals("BAAI/bge-m3", sent.path("model").asText());
+                assertFalse(sent.toString().contains("010-2345-6789"), "the node sees the pseudonym only");
+                assertEquals(0, us.received.stream().filter(x -> x.method().equals("POST")).count());
+                AuditEntry.Decision d = Fleets.decision(Fleets.ledger(server,
+                        1 + Long.parseLong(r.headers().firstValue("x-sovereign-ledger-index").orElseThrow())), r.headers().firstValue("x-request-id").orElseThrow());
+                assertEquals(List.of(new AuditEntry.Attempt("a-500", "http_500"), new AuditEntry.Attempt("b-ok", "selected")), d.attempts());
+                assertEquals(404, Fleets.post(server, "/v1/embeddings", "{\"model\":\"nope\",\"input\":\"x\"}", Map.of()).statusCode());
+            }
+        }
+    }
+
+    @Test
     void theCircuitOpensAfterConsecutiveFailuresAndOneTrialClosesIt() {
         Circuit c = new Circuit(2, 1_000);
         assertTrue(c.tryAcquire(0));

@@ -115,6 +115,16 @@ final class StubNode implements AutoCloseable {
                     out.flush();
                 }
                 case OK -> {
+                    if (ex.getRequestURI().getPath().endsWith("/embeddings")) {
+                        StringBuilder data = new StringBuilder();
+                        int n = json.path("input").isArray() ? json.path("input").size() : 1;
+                        for (int i = 0; i < n; i++) {
+                            data.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i).append(",\"embedding\":[0.25,-0.5]}");
+                        }
+                        send(ex, 200, "{\"object\":\"list\",\"data\":[" + data + "],\"model\":\"" + model
+                                + "\",\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}}");
+                        return;
+                    }
                     String reply = answer != null ? answer : echo(json, chat);
                     if (!stream) {
                         String whole = chat
