@@ -21,13 +21,17 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final Metrics metrics;
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
-    private final Tenants tenants;
-    private final Fleet fleet;
+    private volatile Tenants tenants;
+    private final java.util.function.Supplier<Fleet> fleet;
+    private volatile java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> reload = () -> {
+        throw ApiException.notFound("no route for POST /admin/reload");
+    };
     private final long startedNanos = System.nanoTime();
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants, Fleet fleet) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants,
+               java.util.function.Supplier<Fleet> fleet) {
         this.tenants = tenants;
         this.fleet = fleet;
         this.models = models;
@@ -35,6 +39,14 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         this.metrics = metrics;
         this.recorder = recorder;
         this.ledgerApi = new LedgerApi(recorder.ledger());
+    }
+
+    void tenants(Tenants value) {
+        tenants = value;
+    }
+
+    void onReload(java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> action) {
+        reload = action;
     }
 
     void ready(boolean value) {
@@ -88,7 +100,12 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 case "/admin/fleet" -> {
                     requireMethod(ex, "GET");
                     requireOperator(ex);
-                    ex.json(200, fleet.report(System.nanoTime() - startedNanos));
+                    ex.json(200, fleet.get().report(System.nanoTime() - startedNanos));
+                }
+                case "/admin/reload" -> {
+                    requireMethod(ex, "POST");
+                    requireOperator(ex);
+                    ex.json(200, reload.get());
                 }
                 case "/metrics" -> {
                     requireMethod(ex, "GET");

@@ -122,6 +122,43 @@ final class ConfigTenants implements Tenants {
         }
     }
 
+    /** A tenant whose data policy a reload widens, and how (for the ledger's admin event). */
+    record Widening(String tenant, java.util.Map<String, String> attributes) {}
+
+    /**
+     * Tenants present in both configs whose policy {@code next} widens: a jurisdiction added, the minimum tier lowered
+     * or removed, or models added to a restricted list (or the restriction removed). With no tenants configured the
+     * tenant {@code default} follows the local node, which a reload does not change.
+     */
+    static List<Widening> widenings(ServerConfig before, ServerConfig next) {
+        Jurisdiction local = Jurisdiction.of(before.localOrDefault().jurisdictionOrDefault());
+        java.util.Map<String, ServerConfig.TenantEntry> old = new java.util.HashMap<>();
+        before.tenantsOrEmpty().forEach(t -> old.put(t.id(), t));
+        List<Widening> out = new ArrayList<>();
+        for (ServerConfig.TenantEntry t : next.tenantsOrEmpty()) {
+            ServerConfig.TenantEntry was = old.get(t.id());
+            if (was == null) {
+                continue;
+            }
+            DataPolicy a = dataPolicy(was, local);
+            DataPolicy b = dataPolicy(t, local);
+            boolean jurisdictions = !a.jurisdictions().containsAll(b.jurisdictions());
+            boolean tier = a.minTier() != null && (b.minTier() == null || b.minTier().compareTo(a.minTier()) < 0);
+            boolean models = !a.models().isEmpty() && (b.models().isEmpty() || !a.models().containsAll(b.models()));
+            if (jurisdictions || tier || models) {
+                java.util.Map<String, String> attrs = new java.util.TreeMap<>();
+                attrs.put("jurisdictions_before", a.jurisdictions().toString());
+                attrs.put("jurisdictions_after", b.jurisdictions().toString());
+                attrs.put("min_tier_before", a.minTier() == null ? "" : a.minTier().configName());
+                attrs.put("min_tier_after", b.minTier() == null ? "" : b.minTier().configName());
+                attrs.put("models_before", a.models().isEmpty() ? "*" : a.models().toString());
+                attrs.put("models_after", b.models().isEmpty() ? "*" : b.models().toString());
+                out.add(new Widening(t.id(), attrs));
+            }
+        }
+        return out;
+    }
+
     @Override
     public Tenant authenticate(String authorization) {
         if (fallback != null) {

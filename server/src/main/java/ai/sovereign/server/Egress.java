@@ -18,11 +18,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * keep-alive) and kept per connect timeout, since the JDK client takes that timeout per client.
  */
 final class Egress {
-    private final Set<String> allowed;
+    private volatile Set<String> allowed;
     private final Map<Duration, HttpClient> clients = new ConcurrentHashMap<>();
 
     Egress(Set<String> allowed) {
         this.allowed = Set.copyOf(allowed);
+    }
+
+    /** Replaces the allowlist (config reload). */
+    void allow(Set<String> destinations) {
+        allowed = Set.copyOf(destinations);
+    }
+
+    Set<String> allowed() {
+        return allowed;
     }
 
     /** Refused: the destination is not on the allowlist. */

@@ -27,6 +27,9 @@ final class HealthProbes implements AutoCloseable {
     }
 
     void start() {
+        if (!running) {
+            return;
+        }
         if (!fleet.remote().isEmpty() && interval.toMillis() > 0) {
             thread.start();
         }

@@ -100,7 +100,7 @@ final class InferencePipeline {
         }
         inputs = pii.embeddings(ex, inputs);
         RouteTrace trace = router.route(ex, ex.tenant(), Embeddings.MODEL_ID); // the embedded model runs on the local node only
-        Fleet.Node local = router.fleet().node(Fleet.LOCAL);
+        Fleet.Node local = trace.node(Fleet.LOCAL);
         trace.attempt(local.id, "selected");
         trace.served(local);
         long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, null);
@@ -159,7 +159,7 @@ final class InferencePipeline {
                 trace.attempt(id, "not_tried:total_timeout");
                 continue;
             }
-            if (relay.embed(ex, model, upstream, inputs.size(), router.fleet().node(id), trace, start, deadline)) {
+            if (relay.embed(ex, model, upstream, inputs.size(), trace.node(id), trace, start, deadline)) {
                 return;
             }
         }
@@ -212,7 +212,7 @@ final class InferencePipeline {
         RemoteRelay.Job job = new RemoteRelay.Job(request, (ObjectNode) raw, request != parsed, guarded.pseudonyms(), model, endpoint,
                 start, deadline);
         for (String id : trace.candidates) {
-            Fleet.Node node = router.fleet().node(id);
+            Fleet.Node node = trace.node(id);
             if (System.nanoTime() >= deadline) {
                 trace.attempt(id, "not_tried:total_timeout");
                 continue;

@@ -14,12 +14,19 @@ import java.util.List;
 final class RouteTrace {
     final List<String> candidates;
     final List<RoutingDecision.Elimination> eliminated;
+    /** The fleet the decision was made against (a config reload swaps the router's, never this one). */
+    private final Fleet fleet;
     private final List<AuditEntry.Attempt> attempts = new ArrayList<>();
     private volatile Fleet.Node served;
 
-    RouteTrace(List<String> candidates, List<RoutingDecision.Elimination> eliminated) {
+    RouteTrace(Fleet fleet, List<String> candidates, List<RoutingDecision.Elimination> eliminated) {
+        this.fleet = fleet;
         this.candidates = List.copyOf(candidates);
         this.eliminated = List.copyOf(eliminated);
+    }
+
+    Fleet.Node node(String id) {
+        return fleet.node(id);
     }
 
     synchronized void attempt(String node, String result) {

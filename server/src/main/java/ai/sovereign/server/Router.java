@@ -13,10 +13,15 @@ import ai.sovereign.policy.RoutingDecision;
 final class Router {
     static final String HEADER = "x-sovereign-jurisdictions";
 
-    private final Fleet fleet;
+    private volatile Fleet fleet;
 
     Router(Fleet fleet) {
         this.fleet = fleet;
+    }
+
+    /** A config reload: requests routed from now on see {@code next}; those in flight keep the fleet they were routed on. */
+    void swap(Fleet next) {
+        fleet = next;
     }
 
     Fleet fleet() {
@@ -34,10 +39,11 @@ final class Router {
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(HEADER, HEADER + " must be ISO 3166-1 alpha-2 codes separated by commas: " + e.getMessage());
         }
-        RoutingDecision decision = Routing.decide(model, policy, fleet.facts());
+        Fleet current = fleet;
+        RoutingDecision decision = Routing.decide(model, policy, current.facts());
         RouteTrace trace = switch (decision) {
-            case RoutingDecision.Routed r -> new RouteTrace(r.candidates(), r.eliminated());
-            case RoutingDecision.Refused r -> new RouteTrace(java.util.List.of(), r.eliminated());
+            case RoutingDecision.Routed r -> new RouteTrace(current, r.candidates(), r.eliminated());
+            case RoutingDecision.Refused r -> new RouteTrace(current, java.util.List.of(), r.eliminated());
         };
         sink.accept(trace);
         if (decision instanceof RoutingDecision.Refused refused) {

@@ -236,6 +236,11 @@ record ServerConfig(
         return new ServerConfig(server, store, ledger, local, limits, merged, pii, nodes, tenants, routing);
     }
 
+    /** This config with another file's reloadable parts: nodes, tenants, routing and the top-level pii policy. */
+    ServerConfig withReloadable(ServerConfig file) {
+        return new ServerConfig(server, store, ledger, local, limits, models, file.pii, file.nodes, file.tenants, file.routing);
+    }
+
     ServerConfig withPort(int port) {
         Server s = serverOrDefault();
         return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models, pii, nodes, tenants, routing);
