@@ -334,6 +334,7 @@ class RemoteRoutingTest {
                 }
                 for (StubNode.Received got : kr.completions()) {
                     assertFalse(got.text().contains(phone), "the node never sees the phone number");
+                    assertFalse(got.text().contains("key-m"), "nor the tenant's API key");
                     assertTrue(got.text().contains("[PHONE_NUMBER_"), got.text());
                 }
             }

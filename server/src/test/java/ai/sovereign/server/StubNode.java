@@ -31,10 +31,11 @@ final class StubNode implements AutoCloseable {
         MALFORMED
     }
 
-    /** One request as received. */
-    record Received(String method, String path, byte[] body) {
+    /** One request as received: its request line and headers ({@code head}) and its body. */
+    record Received(String method, String path, String head, byte[] body) {
+        /** Every received byte of the request, head and body, as text. */
         String text() {
-            return new String(body, StandardCharsets.UTF_8);
+            return head + new String(body, StandardCharsets.UTF_8);
         }
     }
 
@@ -76,7 +77,9 @@ final class StubNode implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         byte[] body = ex.getRequestBody().readAllBytes();
-        received.add(new Received(ex.getRequestMethod(), ex.getRequestURI().getPath(), body));
+        StringBuilder head = new StringBuilder(ex.getRequestMethod() + " " + ex.getRequestURI() + "\n");
+        ex.getRequestHeaders().forEach((name, values) -> values.forEach(v -> head.append(name).append(": ").append(v).append('\n')));
+        received.add(new Received(ex.getRequestMethod(), ex.getRequestURI().getPath(), head.toString(), body));
         try (ex) {
             if (ex.getRequestMethod().equals("GET")) {
                 send(ex, 200, "{\"object\":\"list\",\"data\":[]}");
