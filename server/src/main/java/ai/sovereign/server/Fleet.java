@@ -45,6 +45,8 @@ final class Fleet {
         final double weight;
         final Timeouts timeouts;
         final Circuit circuit;
+        /** The node's own API key (from {@code api_key_env}); null when it needs none. Never logged. */
+        final String apiKey;
         final AtomicInteger inFlight = new AtomicInteger();
         private volatile boolean healthy = true;
         private volatile double ewmaMillis;
@@ -55,7 +57,8 @@ final class Fleet {
 
         Node(String id, URI base, String engine, Jurisdiction jurisdiction, SecurityTier tier, String site, String operator,
              String acceleratorType, int acceleratorCount, double powerWatts, Map<String, String> models, String healthPath,
-             double weight, Timeouts timeouts, Circuit circuit) {
+             double weight, Timeouts timeouts, Circuit circuit, String apiKey) {
+            this.apiKey = apiKey;
             this.id = id;
             this.base = base;
             this.engine = engine;
@@ -145,6 +148,11 @@ final class Fleet {
 
     /** The configured fleet; the local node serves {@code localModels} (the local chat models that loaded). */
     static Fleet from(ServerConfig config, Set<String> localModels) {
+        return from(config, localModels, System::getenv);
+    }
+
+    /** As above, reading node API keys through {@code env} (tests pass a map). */
+    static Fleet from(ServerConfig config, Set<String> localModels, java.util.function.UnaryOperator<String> env) {
         ServerConfig.RoutingConfig routing = config.routingOrDefault();
         ServerConfig.Local local = config.localOrDefault();
         Map<String, Node> nodes = new LinkedHashMap<>();
@@ -153,7 +161,7 @@ final class Fleet {
         mine.put(Embeddings.MODEL_ID, Embeddings.MODEL_ID);
         nodes.put(LOCAL, new Node(LOCAL, null, "sovereign", Jurisdiction.of(local.jurisdictionOrDefault()),
                 SecurityTier.parse(local.tierOrDefault()), local.siteOrDefault(), "", "CPU", 1, local.powerWattsOrDefault(), mine, null, 1,
-                null, new Circuit(Integer.MAX_VALUE, 0)));
+                null, new Circuit(Integer.MAX_VALUE, 0), null));
         for (ServerConfig.NodeEntry n : config.nodesOrEmpty()) {
             ServerConfig.Timeouts t = n.timeouts();
             Timeouts timeouts = new Timeouts(
@@ -166,9 +174,20 @@ final class Fleet {
                     n.accelerators() == null || n.accelerators().count() == null ? 0 : n.accelerators().count(),
                     n.powerWatts() == null ? 0 : n.powerWatts(), models(n.models()), n.health() == null ? "/models" : n.health(),
                     n.weight() == null ? 1 : n.weight(), timeouts,
-                    new Circuit(routing.failuresToOpen(), Duration.ofMillis(routing.openMs()).toNanos())));
+                    new Circuit(routing.failuresToOpen(), Duration.ofMillis(routing.openMs()).toNanos()), apiKey(n, env)));
         }
         return new Fleet(nodes);
+    }
+
+    private static String apiKey(ServerConfig.NodeEntry n, java.util.function.UnaryOperator<String> env) {
+        if (n.apiKeyEnv() == null) {
+            return null;
+        }
+        String key = env.apply(n.apiKeyEnv());
+        if (key == null || key.isBlank()) {
+            throw new IllegalArgumentException("node " + n.id() + ": api_key_env names " + n.apiKeyEnv() + ", which is not set");
+        }
+        return key.strip();
     }
 
     private static Map<String, String> models(JsonNode node) {

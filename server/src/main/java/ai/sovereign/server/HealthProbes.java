@@ -49,7 +49,11 @@ final class HealthProbes implements AutoCloseable {
     /** One round over every remote node (in parallel, each bounded by the probe timeout). */
     void probeAll() {
         var probes = fleet.remote().stream().map(node -> {
-            HttpRequest request = HttpRequest.newBuilder(node.resolve(node.healthPath)).timeout(timeout).GET().build();
+            HttpRequest.Builder builder = HttpRequest.newBuilder(node.resolve(node.healthPath)).timeout(timeout).GET();
+            if (node.apiKey != null) {
+                builder.header("Authorization", "Bearer " + node.apiKey);
+            }
+            HttpRequest request = builder.build();
             try {
                 return egress.send(request, HttpResponse.BodyHandlers.discarding(), node.timeouts.connect())
                         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

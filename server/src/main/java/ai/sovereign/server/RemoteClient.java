@@ -96,11 +96,14 @@ final class RemoteClient {
     }
 
     private Chunks open(Fleet.Node node, String path, byte[] body, boolean stream, long deadlineNanos) throws UpstreamException {
-        HttpRequest request = HttpRequest.newBuilder(node.resolve(path))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(node.resolve(path))
                 .header("Content-Type", "application/json")
                 .header("Accept", stream ? "text/event-stream" : "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (node.apiKey != null) {
+            builder.header("Authorization", "Bearer " + node.apiKey);
+        }
+        HttpRequest request = builder.build();
         long sent = System.nanoTime();
         CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> future;
         try {

@@ -97,11 +97,12 @@ record ServerConfig(
     /**
      * A remote engine registered as a node. {@code models} is a map (our name -> the upstream's model id) or a list (the
      * same names); {@code health} is a path under {@code url} (default {@code /models}); {@code weight} is its share in
-     * the choice by load (default 1); {@code timeouts} override {@code routing:}'s for this node.
+     * the choice by load (default 1); {@code timeouts} override {@code routing:}'s for this node; {@code api_key_env}
+     * names an environment variable holding the node's own API key (sent as a bearer token; the tenant's key never is).
      */
     record NodeEntry(String id, String url, String engine, String jurisdiction, String site, String tier, String operator,
                      Accelerators accelerators, Double powerWatts, com.fasterxml.jackson.databind.JsonNode models, String health,
-                     Double weight, Timeouts timeouts) {}
+                     Double weight, Timeouts timeouts, String apiKeyEnv) {}
 
     record Accelerators(String type, Integer count) {}
 
