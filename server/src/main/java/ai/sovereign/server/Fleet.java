@@ -49,6 +49,8 @@ final class Fleet {
         final String apiKey;
         final AtomicInteger inFlight = new AtomicInteger();
         private volatile boolean healthy = true;
+        /** Requests waiting at the node, when it can tell (the local engine's queues); 0 otherwise. */
+        private volatile java.util.function.IntSupplier queued = () -> 0;
         private volatile double ewmaMillis;
         private final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
         private int active;
@@ -97,6 +99,10 @@ final class Fleet {
             return URI.create((b.endsWith("/") ? b.substring(0, b.length() - 1) : b) + path);
         }
 
+        void queued(java.util.function.IntSupplier depth) {
+            queued = depth;
+        }
+
         /** A request starts on this node: in flight, and busy time runs while any is. */
         void begin() {
             inFlight.incrementAndGet();
@@ -136,7 +142,7 @@ final class Fleet {
 
         NodeFacts facts(long now) {
             return new NodeFacts(id, jurisdiction, tier, models.keySet(), healthy, circuit.isOpen(now),
-                    new NodeFacts.Load(inFlight.get(), 0, ewmaMillis, weight));
+                    new NodeFacts.Load(inFlight.get(), queued.getAsInt(), ewmaMillis, weight));
         }
     }
 

@@ -48,7 +48,7 @@ final class SovereignServer implements AutoCloseable {
         this.models = ModelRegistry.load(config, hashes);
         recordRegistrations();
         models.all().stream().filter(m -> m.engine() != null && m.kind().equals("chat")).forEach(m -> localModels.add(m.name()));
-        Fleet fleet = Fleet.from(config, localModels);
+        Fleet fleet = withLocalQueues(Fleet.from(config, localModels));
         recordNodes(fleet);
         ServerConfig.RoutingConfig routing = config.routingOrDefault();
         this.egress = new Egress(fleet.destinations(routing.mirrors()));
@@ -93,6 +93,12 @@ final class SovereignServer implements AutoCloseable {
         ledger.admin("model.registered", Embeddings.MODEL_ID, Map.of("kind", "embedding", "status", "available", "embedded", "true"));
     }
 
+    /** The local node's queue depth for routing's choice by load: requests waiting in its engines. */
+    private Fleet withLocalQueues(Fleet fleet) {
+        fleet.node(Fleet.LOCAL).queued(() -> models.all().stream().filter(m -> m.engine() != null).mapToInt(m -> m.engine().waiting()).sum());
+        return fleet;
+    }
+
     private HealthProbes probes(Fleet fleet, ServerConfig.RoutingConfig routing) {
         return new HealthProbes(fleet, egress, java.time.Duration.ofMillis(routing.healthIntervalMs()),
                 java.time.Duration.ofMillis(routing.healthTimeoutMs()));
@@ -119,7 +125,7 @@ final class SovereignServer implements AutoCloseable {
             next = config.withReloadable(ServerConfig.load(java.nio.file.Path.of(configSource)));
             Fleet.check(next);
             ConfigTenants.check(next);
-            fleet = Fleet.from(next, localModels);
+            fleet = withLocalQueues(Fleet.from(next, localModels));
             tenants = ConfigTenants.from(next);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());

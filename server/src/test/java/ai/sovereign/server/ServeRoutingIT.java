@@ -102,6 +102,49 @@ class ServeRoutingIT {
         }
     }
 
+    /**
+     * The local engine is a node with its own tier: a tenant that needs tier moderate or better skips the low-tier
+     * local engine for node B; a tenant without a minimum may use either.
+     */
+    @Test
+    void theLocalEngineIsANodeThatPolicyCanSetAside(@TempDir Path dir) throws Exception {
+        Path b = Files.createDirectories(dir.resolve("b"));
+        Path a = Files.createDirectories(dir.resolve("a"));
+        String stories = Fixtures.shared("models/stories260K.gguf").toString();
+        try (ServeProcess nodeB = ServeProcess.start(b, "--model", "stories=" + stories)) {
+            Files.writeString(a.resolve("sovereign.yaml"), """
+                    local: { jurisdiction: KR, tier: low }
+                    models:
+                      - { name: stories, path: "%s", sha256: "%s" }
+                    nodes:
+                      - { id: node-b, url: "%s/v1", engine: sovereign, jurisdiction: KR, tier: high, models: [stories] }
+                    tenants:
+                      - { id: strict, min_tier: moderate, api_keys: [ { sha256: "%s" } ] }
+                      - { id: relaxed, api_keys: [ { sha256: "%s" } ] }
+                    """.formatted(stories, STORIES_SHA, nodeB.baseUrl, RemoteRoutingTest.sha("strict-key"), RemoteRoutingTest.sha("relaxed-key")));
+            try (ServeProcess front = ServeProcess.start(a, "--config", a.resolve("sovereign.yaml").toString())) {
+                HttpResponse<String> strict = post(front, "strict-key");
+                assertEquals(200, strict.statusCode(), strict.body());
+                assertEquals("node-b", strict.headers().firstValue("x-sovereign-node").orElseThrow());
+                AuditEntry.Decision d = decision(front, Long.parseLong(strict.headers().firstValue("x-sovereign-ledger-index").orElseThrow()));
+                assertEquals(List.of(new AuditEntry.Elimination("local", "tier")), d.eliminations());
+                assertEquals("strict", d.tenantId());
+
+                HttpResponse<String> relaxed = post(front, "relaxed-key");
+                assertEquals(200, relaxed.statusCode(), relaxed.body());
+                String node = relaxed.headers().firstValue("x-sovereign-node").orElseThrow();
+                assertTrue(node.equals("local") || node.equals("node-b"), node);
+                assertEquals(401, front.post("/v1/chat/completions", chat("")).statusCode(), "tenants configured: a key is required");
+            }
+        }
+    }
+
+    private static HttpResponse<String> post(ServeProcess s, String key) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(s.baseUrl + "/v1/chat/completions"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString(chat(""))).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private static AuditEntry.Decision decision(ServeProcess s, long index) throws Exception {
         String vkey = s.get("/ledger/vkey").body().strip();
         long deadline = System.nanoTime() + 5_000_000_000L;
