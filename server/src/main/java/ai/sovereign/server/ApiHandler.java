@@ -193,7 +193,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         ObjectNode list = Json.object().put("object", "list");
         ArrayNode data = list.putArray("data");
         for (ModelRegistry.Entry m : models.all()) {
-            data.add(describe(m));
+            data.add(describe(m, fleet.get()));
         }
         data.add(Json.object().put("id", Embeddings.MODEL_ID).put("object", "model").put("created", 0).put("owned_by", "sovereign")
                 .put("kind", "embedding").put("status", "available").put("dimensions", Embeddings.DIMENSIONS).put("embedded", true));
@@ -208,19 +208,25 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         if (m == null) {
             throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(id) + "' does not exist");
         }
-        return describe(m);
+        return describe(m, fleet.get());
     }
 
-    private static ObjectNode describe(ModelRegistry.Entry m) {
+    /** A model; one served only by remote nodes is unavailable while none of them is healthy with its circuit closed. */
+    private static ObjectNode describe(ModelRegistry.Entry m, Fleet fleet) {
         ObjectNode o = Json.object();
         o.put("id", m.name());
         o.put("object", "model");
         o.put("created", 0);
         o.put("owned_by", "sovereign");
         o.put("kind", m.kind());
-        o.put("status", m.available() ? "available" : "unavailable");
-        if (!m.available()) {
-            o.put("reason", m.unavailableReason());
+        String reason = m.unavailableReason();
+        if (reason == null && m.engine() == null && fleet.facts().stream()
+                .noneMatch(f -> f.models().contains(m.name()) && f.healthy() && !f.circuitOpen())) {
+            reason = "no node serving it is available now (GET /admin/fleet shows the nodes)";
+        }
+        o.put("status", reason == null ? "available" : "unavailable");
+        if (reason != null) {
+            o.put("reason", reason);
         }
         if (m.sha256() != null) {
             o.put("sha256", m.sha256());

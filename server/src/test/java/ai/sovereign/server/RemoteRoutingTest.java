@@ -181,6 +181,17 @@ class RemoteRoutingTest {
             assertFalse(node.healthy());
             assertTrue(fleet.facts().stream().anyMatch(f -> f.id().equals("kr-1") && !f.healthy()));
         }
+        try (StubNode down = new StubNode("down-1", "KR", REFUSED);
+             SovereignServer server = Fleets.start(dir.resolve("down"), fleet("health_interval_ms: 100, health_timeout_ms: 300", down))) {
+            String models = "";
+            for (long deadline = System.nanoTime() + 5_000_000_000L; System.nanoTime() < deadline && !models.contains("unavailable"); Thread.sleep(20)) {
+                models = Fleets.get(server, "/v1/models").body();
+            }
+            assertTrue(models.contains("\"status\":\"unavailable\",\"reason\":\"no node serving it is available now"), models);
+            HttpResponse<String> r = Fleets.post(server, "/v1/chat/completions", chat("x", false), Map.of());
+            assertEquals(503, r.statusCode());
+            assertTrue(r.body().contains("{\"node\":\"down-1\",\"reason\":\"unhealthy\"}"), r.body());
+        }
     }
 
     private Path writeConfig(String yaml) throws Exception {
