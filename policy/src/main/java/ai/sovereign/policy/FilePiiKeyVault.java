@@ -9,6 +9,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -28,7 +30,9 @@ import java.util.regex.Pattern;
  * <p>Rotation writes a new key to a temporary file and renames it over the old one (atomic); shredding overwrites the
  * file with zeros, syncs and deletes it. On copy-on-write or wear-levelled storage the overwrite is best effort; the
  * deletion is what makes the key unreachable for this process and its successors. Keys are cached in memory after first
- * use; the cache follows {@link #rotate} and {@link #shred} made through this object.
+ * use and checked against the file's identity (inode and modification time) on every use, so a rotation or shredding by
+ * another process (the {@code sovereign pii keys} command beside a running server) takes effect at the next request. A
+ * zeroed file (a shredding in progress) is refused, never used as a key.
  */
 public final class FilePiiKeyVault implements PiiKeyVault {
     private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -36,7 +40,7 @@ public final class FilePiiKeyVault implements PiiKeyVault {
 
     private final Path dir;
     private final SecureRandom random = new SecureRandom();
-    private final ConcurrentHashMap<String, TenantKey> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
     public FilePiiKeyVault(Path dir) {
         this.dir = dir;
@@ -52,7 +56,37 @@ public final class FilePiiKeyVault implements PiiKeyVault {
 
     @Override
     public TenantKey key(String tenant) {
-        return cache.computeIfAbsent(tenant, this::loadOrCreate);
+        Path file = file(tenant);
+        Cached cached = cache.get(tenant);
+        if (cached != null) {
+            BasicFileAttributes now = attributes(file);
+            if (now != null && cached.is(now)) {
+                return cached.key;
+            }
+        }
+        synchronized (this) {
+            TenantKey key = loadOrCreate(tenant);
+            BasicFileAttributes attrs = attributes(file);
+            if (attrs != null) {
+                cache.put(tenant, new Cached(key, attrs.fileKey(), attrs.lastModifiedTime()));
+            }
+            return key;
+        }
+    }
+
+    /** A key as read, and the identity of the file it came from: a rotation or shredding elsewhere changes that. */
+    private record Cached(TenantKey key, Object fileKey, FileTime modified) {
+        boolean is(BasicFileAttributes now) {
+            return java.util.Objects.equals(fileKey, now.fileKey()) && modified.equals(now.lastModifiedTime());
+        }
+    }
+
+    private static BasicFileAttributes attributes(Path file) {
+        try {
+            return Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     @Override
@@ -113,10 +147,21 @@ public final class FilePiiKeyVault implements PiiKeyVault {
             if (bytes.length != KEY_BYTES) {
                 throw new IllegalStateException("the PII key file of tenant " + tenant + " is not " + KEY_BYTES + " bytes");
             }
+            if (allZero(bytes)) {
+                throw new IllegalStateException("the PII key of tenant " + tenant + " is being shredded (its file is zeroed)");
+            }
             return new TenantKey(tenant, keyId(bytes), bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create the PII key of tenant " + tenant, e);
         }
+    }
+
+    private static boolean allZero(byte[] bytes) {
+        int or = 0;
+        for (byte b : bytes) {
+            or |= b;
+        }
+        return or == 0;
     }
 
     /** A new random key in a temporary 0600 file beside {@code file}, synced. */

@@ -15,7 +15,7 @@ final class Keywords {
     static final String[] FRN = {"외국인등록", "외국인 등록", "외국인번호", "외국인", "alien registration", "foreigner registration",
             "foreign registration", "frn", "arc", "residence card", "등록번호", "registration number"};
     static final String[] CRN = {"법인등록", "법인 등록", "법인번호", "법인", "corporate registration", "corporation registration",
-            "corporate number", "crn", "등기"};
+            "corporate number", "corp. reg", "corp reg", "crn", "등기"};
     static final String[] BRN = {"사업자등록", "사업자 등록", "사업자번호", "사업자", "business registration", "business number",
             "business reg", "brn", "tax id", "등록번호", "registration number"};
     static final String[] PASSPORT = {"여권", "passport", "旅券"};
@@ -24,7 +24,7 @@ final class Keywords {
     static final String[] HEALTH = {"건강보험", "건보", "보험증", "증번호", "의료보험", "health insurance", "nhis",
             "insurance card", "insurance no", "insurance number"};
     static final String[] PHONE = {"전화", "연락처", "연락", "휴대폰", "핸드폰", "휴대전화", "폰번호", "핸폰", "번호로", "팩스", "문의",
-            "고객센터", "대표번호", "콜센터", "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "text me",
+            "고객센터", "대표번호", "콜센터", "안심번호", "자택", "집전화", "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "text me",
             "whatsapp", "kakao"};
     static final String[] CARD = {"카드", "card", "신용", "체크", "visa", "master", "amex", "결제", "credit", "debit"};
     static final String[] ACCOUNT = {"계좌", "은행", "입금", "송금", "이체", "예금", "뱅크", "농협", "신한", "우체국", "새마을", "신협", "수협", "카카오", "토스", "씨티", "sc제일", "account", "acct", "bank", "ibk",

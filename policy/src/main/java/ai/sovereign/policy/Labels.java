@@ -17,7 +17,13 @@ final class Labels {
 
     private static final String[] PERSON_LABELS = {"성명", "이름", "성함", "환자명", "고객명", "예금주", "수령인", "받는분", "받는 분",
             "신청인", "보호자", "작성자", "담당자", "대표자", "신청자", "계약자", "피보험자", "가입자", "수취인", "발신인", "수신인",
-            "환자 이름", "고객 이름", "본인 이름"};
+            "환자 이름", "고객 이름", "본인 이름", "운전자", "임차인", "임대인", "차주", "소유자", "의뢰인", "세대주", "명의자"};
+    /**
+     * Field labels that may follow a name in a form ("성명 임채원 운전면허번호 …"): a name of 3–4 syllables followed by one of
+     * them is closed even without a colon or ending. A candidate that itself starts with one (이메일) is not a name.
+     */
+    private static final String[] FIELD_LABELS = {"주민", "연락처", "휴대", "전화", "핸드폰", "면허", "운전면허", "증번호", "계좌", "차량",
+            "이메일", "메일", "생년월일", "여권", "사업자", "외국인", "주소", "나이", "성별", "직업", "소속", "번호", "정보"};
     private static final String[] ADDRESS_LABELS = {"주소", "주소지", "거주지", "배송지", "소재지", "자택", "배송 주소", "집 주소"};
 
     private static final String SURNAMES = "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민류나진지엄채원천방공현함변염"
@@ -31,7 +37,9 @@ final class Labels {
     private static final String[] CLOSING = {"입니다", "이에요", "이예요", "이라고", "라고", "예요", "이고", "이며", "님", "씨"};
 
     private static final String[] ENGLISH_PERSON_LABELS = {"name", "patient", "customer", "account holder", "recipient",
-            "applicant", "guardian", "insured", "contact person", "holder"};
+            "applicant", "guardian", "insured", "contact person", "holder", "cardholder", "card holder"};
+    /** E-mail header labels: a name after them counts only when an address in angle brackets follows ("From: Kim Ji <…>"). */
+    private static final String[] HEADER_LABELS = {"from", "to", "cc", "reply-to", "sender"};
     private static final String[] NAME_QUALIFIERS = {"full", "first", "last", "given", "family", "patient", "customer", "client",
             "employee", "my", "your", "his", "her", "applicant", "legal", "account", "holder", "recipient", "student", "member"};
     private static final String[] ADDRESS_QUALIFIERS = {"home", "mailing", "shipping", "billing", "street", "postal", "residential",
@@ -163,7 +171,11 @@ final class Labels {
             }
         }
         boolean person;
-        if (word.equals("name")) {
+        boolean header = false;
+        if (contains(HEADER_LABELS, word)) {
+            person = true;
+            header = true;
+        } else if (word.equals("name")) {
             if (qualifier != null && !contains(NAME_QUALIFIERS, qualifier)) {
                 return;
             }
@@ -188,17 +200,68 @@ final class Labels {
         if (person) {
             int end = englishName(a, n, q);
             if (end < 0) {
-                end = koreanName(a, n, q, false);
+                end = koreanName(a, n, q, header);
+            }
+            if (end > 0 && header && !(end + 1 < n && a[end] == ' ' && a[end + 1] == '<')) {
+                return;
             }
             if (end > 0) {
                 scan.add(PiiType.PERSON, q, end, 0.8);
             }
         } else {
             int end = address(a, n, q, true);
+            if (end < 0) {
+                end = romanizedAddress(a, n, q);
+            }
             if (end > 0) {
                 scan.add(PiiType.LOCATION, q, end, 0.85);
             }
         }
+    }
+
+    private static final String[] ROAD_WORDS = {"-ro", "-gil", "-daero", "street", "st.", "road", "avenue", "ave."};
+
+    /**
+     * After an English address label: a romanized Korean or English street address, "35 Centum jungang-ro, Haeundae-gu,
+     * Busan": comma-separated parts of letters, digits, spaces, hyphens and periods, at most six, one of them holding a
+     * road word (-ro, -gil, -daero, street …) next to a number; ends before a part that holds anything else.
+     */
+    static int romanizedAddress(char[] a, int n, int p) {
+        int end = -1;
+        int parts = 0;
+        boolean road = false;
+        int q = p;
+        while (q < n && parts < 6) {
+            int r = q;
+            while (r < n && (Keywords.isAsciiLetter(a[r]) || Scan.isDigit(a[r]) || a[r] == ' ' || a[r] == '-' || a[r] == '.')) {
+                r++;
+            }
+            int partEnd = r;
+            while (partEnd > q && (a[partEnd - 1] == ' ' || a[partEnd - 1] == '.')) {
+                partEnd--;
+            }
+            if (partEnd == q || (r < n && a[r] != ',' && a[r] != '\n' && a[r] != ';' && a[r] != '(' && a[r] != '|')) {
+                break;
+            }
+            String part = new String(a, q, partEnd - q).toLowerCase(java.util.Locale.ROOT);
+            if (part.startsWith("tel") || part.startsWith("phone") || part.startsWith("email") || part.startsWith("mobile")) {
+                break;
+            }
+            boolean hasDigit = part.chars().anyMatch(Character::isDigit);
+            for (String w : ROAD_WORDS) {
+                road |= part.contains(w) && (hasDigit || parts > 0);
+            }
+            parts++;
+            end = partEnd;
+            if (r >= n || a[r] != ',') {
+                break;
+            }
+            q = r + 1;
+            while (q < n && a[q] == ' ') {
+                q++;
+            }
+        }
+        return road && Scan.isDigit(a[p]) ? end : -1;
     }
 
     private static boolean contains(String[] words, String w) {
@@ -232,7 +295,7 @@ final class Labels {
             }
         }
         int nl = end - p;
-        if (nl < 2 || nl > 4 || !surname(a, p, nl)) {
+        if (nl < 2 || nl > 4 || !surname(a, p, nl) || isWord(a, p, end, FIELD_LABELS) || isWord(a, p, end, PERSON_LABELS)) {
             return -1;
         }
         if (strict && !closed) {
@@ -246,12 +309,38 @@ final class Labels {
                         break;
                     }
                 }
+                if (!boundary && nl >= 3 && end == q && !startsWithAny(a, n, p, FIELD_LABELS)) {
+                    int r = q;
+                    while (r < n && a[r] == ' ') {
+                        r++;
+                    }
+                    char d = r < n ? a[r] : '\n';
+                    boundary = d == '(' || d == '/' || d == '|' || d == ',' || d == '\n' || startsWithAny(a, n, r, FIELD_LABELS);
+                }
             }
             if (!boundary || end != q) {
                 return -1;
             }
         }
         return end;
+    }
+
+    private static boolean isWord(char[] a, int from, int to, String[] words) {
+        for (String w : words) {
+            if (w.length() == to - from && startsAt(a, to, from, w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean startsWithAny(char[] a, int n, int p, String[] words) {
+        for (String w : words) {
+            if (startsAt(a, n, p, w)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean surname(char[] a, int p, int len) {

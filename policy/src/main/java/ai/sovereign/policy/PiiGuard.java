@@ -59,11 +59,21 @@ public final class PiiGuard {
         List<PiiEntity> scan(CharSequence text, double minScore);
     }
 
-    /** One text of a request: message (or input) index, the field within it, and the text. {@code toString} omits it. */
-    public record Text(int message, String field, String value) {
+    /**
+     * One text of a request: message (or input) index, the field within it, and the text. {@code toString} omits it.
+     * A text that is not {@code rewritable} (a tool definition, a JSON schema, a stop sequence: structure whose meaning a
+     * placeholder would change) cannot be redacted or pseudonymized, so an entity there whose action is not allow blocks
+     * the request.
+     */
+    public record Text(int message, String field, String value, boolean rewritable) {
         public Text {
             Objects.requireNonNull(field, "field");
             Objects.requireNonNull(value, "value");
+        }
+
+        /** A rewritable text (message content, a prompt, an input). */
+        public Text(int message, String field, String value) {
+            this(message, field, value, true);
         }
 
         @Override
@@ -151,7 +161,7 @@ public final class PiiGuard {
             for (PiiEntity e : found.get(i)) {
                 counts.merge(e.type(), 1, Integer::sum);
                 PiiAction action = policy.action(e.type());
-                if (action == PiiAction.BLOCK) {
+                if (action == PiiAction.BLOCK || (action != PiiAction.ALLOW && !texts.get(i).rewritable())) {
                     blocked.add(new Finding(e.type(), texts.get(i).message(), texts.get(i).field(), e.start(), e.end()));
                 }
                 pseudonymize |= action == PiiAction.PSEUDONYMIZE;

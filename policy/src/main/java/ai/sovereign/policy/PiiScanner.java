@@ -1,7 +1,6 @@
 package ai.sovereign.policy;
 
 import java.time.LocalDate;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,7 +24,7 @@ public final class PiiScanner {
     /** The default reporting threshold of {@code sovereign pii scan}. */
     public static final double DEFAULT_MIN_SCORE = 0.5;
 
-    private static final ZoneId KOREA = ZoneId.of("Asia/Seoul");
+    private static final long KOREA_UTC_OFFSET_MILLIS = 9 * 3_600_000L; // Asia/Seoul: UTC+09:00, no daylight saving since 1988
 
     private final LocalDate today;
 
@@ -37,6 +36,10 @@ public final class PiiScanner {
     /** For tests: a fixed "today"; null means the current date in Korea at each scan. */
     PiiScanner(LocalDate today) {
         this.today = today;
+    }
+
+    private static LocalDate todayInKorea() {
+        return LocalDate.ofEpochDay(Math.floorDiv(System.currentTimeMillis() + KOREA_UTC_OFFSET_MILLIS, 86_400_000L));
     }
 
     /** Every entity in {@code text} with a score above zero, sorted by start. */
@@ -54,7 +57,7 @@ public final class PiiScanner {
             return List.of();
         }
         NormalizedText norm = NormalizedText.of(text);
-        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : LocalDate.now(KOREA));
+        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
         scan.run();
         List<Scan.Candidate> kept = resolve(scan.found);
         List<PiiEntity> out = new ArrayList<>(kept.size());

@@ -188,7 +188,23 @@ final class Scan {
         if (Keywords.isAsciiLetter(b) || b == '_') {
             return false;
         }
+        if (b == ',' && !thousandsComma(p)) {
+            return true; // a field separator (CSV), not part of a longer number
+        }
         return !((b == '-' || b == '.' || b == ',') && p > 0 && isAsciiAlnum(a[p - 1]));
+    }
+
+    /** Whether the comma at {@code p} can group thousands: 1–3 digits before it and exactly 3 digits after it. */
+    private boolean thousandsComma(int p) {
+        int left = 0;
+        for (int i = p - 1; i >= 0 && isDigit(a[i]); i--) {
+            left++;
+        }
+        int right = 0;
+        for (int i = p + 1; i < n && isDigit(a[i]); i++) {
+            right++;
+        }
+        return left >= 1 && left <= 3 && right == 3;
     }
 
     private boolean rightOk(int e) {
@@ -202,6 +218,9 @@ final class Scan {
         char c = a[p];
         if (Keywords.isAsciiLetter(c) || c == '_' || c == '@') {
             return false;
+        }
+        if (c == ',' && !thousandsComma(p)) {
+            return true;
         }
         return !((c == ',' || c == '-' || c == '.') && p + 1 < n && isDigit(a[p + 1]));
     }

@@ -223,6 +223,24 @@ class PiiGuardTest {
     }
 
     @Test
+    void aRotationOrShreddingByAnotherProcessTakesEffectAtTheNextUse() throws Exception {
+        FilePiiKeyVault server = new FilePiiKeyVault(dir.resolve("pii-keys"));
+        FilePiiKeyVault cli = new FilePiiKeyVault(dir.resolve("pii-keys"));
+        PiiKeyVault.TenantKey first = server.key("acme");
+        assertEquals(first.keyId(), server.key("acme").keyId(), "cached");
+        PiiKeyVault.TenantKey rotated = cli.rotate("acme");
+        assertEquals(rotated.keyId(), server.key("acme").keyId(), "the server follows the other process's rotation");
+        cli.shred("acme");
+        PiiKeyVault.TenantKey fresh = server.key("acme");
+        assertNotEquals(rotated.keyId(), fresh.keyId(), "after shredding elsewhere the server never uses the old key");
+        assertNotEquals(first.keyId(), fresh.keyId());
+
+        Files.write(dir.resolve("pii-keys/zeroed.key"), new byte[32]);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> server.key("zeroed"));
+        assertTrue(e.getMessage().contains("shredded"), e.getMessage());
+    }
+
+    @Test
     void policyParsing() {
         PiiPolicy p = policy("KR_RRN", "block", "PHONE_NUMBER", "pseudonymize", "default", "redact");
         assertEquals(PiiAction.BLOCK, p.action(PiiType.KR_RRN));

@@ -210,6 +210,17 @@ class PiiScannerTest {
         }
 
         @Test
+        void csvFieldsAreSeparatedByCommasButThousandsAreNot() {
+            String row = "신유나,8303042280302,010-5787-6056,yuna.shin@example.com";
+            find(row, PiiType.KR_RRN, "8303042280302");
+            find(row, PiiType.PHONE_NUMBER, "010-5787-6056");
+            none("합계 1,234,567원, 수량 12,345,678개");
+            none("매출 301,012,345,678원");
+            find("안심번호 0507-4888-9532 (주문자)", PiiType.PHONE_NUMBER, "0507-4888-9532");
+            find("자택 03221405201", PiiType.PHONE_NUMBER, "03221405201");
+        }
+
+        @Test
         void representativeNumbersNeedContext() {
             find("고객센터 1588-1234", PiiType.PHONE_NUMBER, "1588-1234");
             none("가격은 1500-2000원");
@@ -366,6 +377,28 @@ class PiiScannerTest {
             none("file name: Report");
             none("username: admin");
             none("성명서를 발표했다");
+        }
+
+        @Test
+        void formRowsCloseANameAtTheNextFieldLabel() {
+            find("성명 임채원 운전면허번호 22-07-297034-91", PiiType.PERSON, "임채원");
+            find("신청인 김태연 (주민등록번호 820117-1821380)", PiiType.PERSON, "김태연");
+            find("수취인 권태희 / 주소 인천광역시 연수구 컨벤시아대로 165", PiiType.PERSON, "권태희");
+            find("Cardholder: Kim Min-ji, card ending 1496", PiiType.PERSON, "Kim Min-ji");
+            find("From: Jung Ha-eun <haeun.jung@example.com>", PiiType.PERSON, "Jung Ha-eun");
+            noneOf("담당자 이메일 주소로 보내주세요", PiiType.PERSON);
+            noneOf("보호자 연락처(010-3293-0572)", PiiType.PERSON);
+            noneOf("담당자 정보 전화로 확인", PiiType.PERSON);
+            noneOf("From: Seoul to Busan, 3 hours", PiiType.PERSON);
+            noneOf("신청인 김태연 씨가 어제 왔다는 소식", PiiType.LOCATION);
+        }
+
+        @Test
+        void romanizedAddressesAfterAnEnglishLabel() {
+            find("Address: 35 Centum jungang-ro, Haeundae-gu, Busan", PiiType.LOCATION, "35 Centum jungang-ro, Haeundae-gu, Busan");
+            find("Address: 209 Sejong-daero, Jongno-gu, Seoul; Tel 02-2133-0000", PiiType.LOCATION, "209 Sejong-daero, Jongno-gu, Seoul");
+            noneOf("Address: see the attached form", PiiType.LOCATION);
+            noneOf("IP address: 10.0.0.1", PiiType.LOCATION);
         }
 
         @Test

@@ -1,5 +1,7 @@
 package ai.sovereign.server;
 
+import ai.sovereign.server.tenancy.KeysCommand;
+import ai.sovereign.server.tenancy.TenantsCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sovereign", mixinStandardHelpOptions = true, version = "sovereign 0.1.0",
         description = "Sovereign AI Factory: self-hosted, auditable AI serving.",
         subcommands = {ServeCommand.class, GenerateCommand.class, ChatCommand.class, BenchCommand.class, ModelsCommand.class,
-                LedgerCommand.class, PiiCommand.class})
+                LedgerCommand.class, PiiCommand.class, TenantsCommand.class, KeysCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,25 +1,20 @@
 package ai.sovereign.server;
 
+import ai.sovereign.policy.FilePiiKeyVault;
 import ai.sovereign.policy.PiiEntity;
 import ai.sovereign.policy.PiiScanner;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.FileOutputStream;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -28,7 +23,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code sovereign pii ...}: Korean personal-data detection from the command line. */
 @Command(name = "pii", mixinStandardHelpOptions = true, description = "Detect Korean personal data in text.",
-        subcommands = {PiiCommand.ScanCommand.class})
+        subcommands = {PiiCommand.ScanCommand.class, PiiCommand.KeysCommand.class})
 final class PiiCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -73,59 +68,30 @@ final class PiiCommand implements Runnable {
                     throw new IOException("no such file: " + input);
                 }
             }
-            var decoder = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT);
             PiiScanner scanner = new PiiScanner();
-            StringBuilder out = new StringBuilder(256);
-            long lineNo = 0;
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, decoder), 1 << 16);
-                 Writer writer = new BufferedWriter(new OutputStreamWriter(new java.io.FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), 1 << 16)) {
-                while (true) {
-                    String line;
-                    try {
-                        line = reader.readLine();
-                    } catch (CharacterCodingException e) {
-                        writer.flush();
-                        throw new IOException("line " + (lineNo + 1) + ": input is not valid UTF-8");
-                    }
-                    if (line == null) {
-                        break;
-                    }
-                    lineNo++;
-                    String text = line;
-                    if (line.startsWith("{")) {
-                        text = textField(line, lineNo, writer);
-                    }
-                    List<PiiEntity> entities = scanner.scan(text, minScore);
-                    out.setLength(0);
-                    render(entities, out);
-                    writer.append(out).append('\n');
-                    if (!reader.ready()) {
-                        writer.flush();
-                    }
-                }
+            LineScan scan = new LineScan((line, out) -> render(scanner.scan(line.startsWith("{") ? textField(line) : line, minScore), out),
+                    Runtime.getRuntime().availableProcessors());
+            try (in; OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16)) {
+                scan.run(in, out);
             }
             return 0;
         }
 
-        private static String textField(String line, long lineNo, Writer writer) throws IOException {
+        private static String textField(String line) throws LineScan.LineException {
             JsonNode node;
             try {
                 node = Json.MAPPER.readTree(line);
             } catch (JsonProcessingException e) {
-                writer.flush();
-                throw new IOException("line " + lineNo + ": starts with '{' but is not valid JSON");
+                throw new LineScan.LineException("starts with '{' but is not valid JSON");
             }
             JsonNode text = node == null ? null : node.get("text");
             if (text == null || !text.isTextual()) {
-                writer.flush();
-                throw new IOException("line " + lineNo + ": JSON line has no string \"text\" field");
+                throw new LineScan.LineException("JSON line has no string \"text\" field");
             }
             return text.asText();
         }
 
-        static void render(List<PiiEntity> entities, StringBuilder out) {
+        static void render(java.util.List<PiiEntity> entities, StringBuilder out) {
             out.append("{\"entities\":[");
             for (int i = 0; i < entities.size(); i++) {
                 PiiEntity e = entities.get(i);
@@ -136,6 +102,72 @@ final class PiiCommand implements Runnable {
                         .append(",\"end\":").append(e.end()).append(",\"score\":").append(e.score()).append('}');
             }
             out.append("]}");
+        }
+    }
+
+    /**
+     * {@code sovereign pii keys show|rotate|shred TENANT}: the tenants' pseudonymization keys in the embedded vault
+     * ({@code <store>/pii-keys}, from {@code --config} or ./sovereign.yaml). A running server follows a rotation or
+     * shredding at its next request. Prints key ids, never keys.
+     */
+    @Command(name = "keys", mixinStandardHelpOptions = true,
+            description = {"Show, rotate or shred a tenant's pseudonymization key (prints key ids, never keys).",
+                    "rotate: old pseudonyms no longer restore; shred (crypto-shredding): they become unrecoverable."})
+    static final class KeysCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "show|rotate|shred", description = "what to do")
+        String action;
+
+        @Parameters(index = "1", paramLabel = "TENANT", description = "the tenant id")
+        String tenant;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "sovereign.yaml (default: ./sovereign.yaml when present, else embedded defaults)")
+        Path config;
+
+        @Option(names = "--yes", description = "confirm shred: the tenant's pseudonyms become unrecoverable")
+        boolean yes;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!action.equals("show") && !action.equals("rotate") && !action.equals("shred")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "the action must be show, rotate or shred, not '" + action + "'");
+            }
+            if (action.equals("shred") && !yes) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "shred makes tenant " + tenant + "'s pseudonyms unrecoverable; add --yes to confirm");
+            }
+            Path file = ServerConfig.locate(config);
+            ServerConfig cfg = file == null ? ServerConfig.DEFAULTS : ServerConfig.load(file);
+            FilePiiKeyVault vault = new FilePiiKeyVault(cfg.piiKeyDirectory());
+            Path keyFile;
+            try {
+                keyFile = vault.file(tenant);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            var out = Json.object().put("tenant", tenant);
+            switch (action) {
+                case "show" -> {
+                    if (Files.exists(keyFile)) {
+                        out.put("key_id", vault.key(tenant).keyId());
+                    } else {
+                        out.putNull("key_id");
+                    }
+                }
+                case "rotate" -> out.put("key_id", vault.rotate(tenant).keyId()).put("rotated", true);
+                default -> {
+                    vault.shred(tenant);
+                    out.putNull("key_id").put("shredded", true);
+                }
+            }
+            out.put("file", keyFile.toString());
+            System.out.println(out);
+            if (!action.equals("show")) {
+                Log.info("pii keys: " + action + " for tenant " + tenant + " done; a running server uses the change from its next request");
+            }
+            return 0;
         }
     }
 }

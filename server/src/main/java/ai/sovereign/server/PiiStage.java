@@ -17,7 +17,10 @@ import java.util.Map;
  * routing and prompt building, so no node ever sees what policy removes.
  * <ul>
  *   <li>Texts guarded: chat message {@code content} and assistant tool-call {@code arguments}; the completion
- *       {@code prompt}; embedding {@code input}s. (Tool definitions, stop sequences and the model name are not scanned.)</li>
+ *       {@code prompt}; embedding {@code input}s. Tool definitions, the {@code json_schema} of {@code response_format} and
+ *       stop sequences are scanned too, but as structure they are never rewritten: an entity there whose action is not
+ *       allow blocks the request ({@code field} names it, e.g. {@code tools[1]}, with offsets into its compact JSON, and no
+ *       {@code message}). The model name is an identifier chosen by the operator and is not scanned.</li>
  *   <li>Blocked: 400 {@code pii_blocked} with {@code sovereign.entities = [{type, message, field, start, end}]}
  *       (message or input index, UTF-16 offsets into that field; a message's text parts count as one text, concatenated
  *       in order, so an identifier split across parts is still found); a detector or key fault: 503
@@ -65,6 +68,15 @@ final class PiiStage {
             }
         } else {
             texts.add(new PiiGuard.Text(0, "prompt", request.prompt()));
+        }
+        for (int i = 0; i < request.tools().size(); i++) {
+            texts.add(new PiiGuard.Text(-1, "tools[" + i + "]", request.tools().get(i).definition().toString(), false));
+        }
+        if (request.jsonSchema() != null) {
+            texts.add(new PiiGuard.Text(-1, "response_format", request.jsonSchema(), false));
+        }
+        for (int i = 0; i < request.stop().size(); i++) {
+            texts.add(new PiiGuard.Text(-1, "stop[" + i + "]", request.stop().get(i), false));
         }
         PiiGuard.Guarded g = apply(tenant, requestId, counts, texts);
         if (!g.rewritten(texts)) {
@@ -130,8 +142,11 @@ final class PiiStage {
         ArrayNode entities = sovereign.putArray("entities");
         java.util.Set<PiiType> types = new java.util.TreeSet<>();
         for (PiiGuard.Finding f : b.entities()) {
-            entities.addObject().put("type", f.type().name()).put("message", f.message()).put("field", f.field())
-                    .put("start", f.start()).put("end", f.end());
+            ObjectNode entity = entities.addObject().put("type", f.type().name());
+            if (f.message() >= 0) {
+                entity.put("message", f.message());
+            }
+            entity.put("field", f.field()).put("start", f.start()).put("end", f.end());
             types.add(f.type());
         }
         return ApiException.piiBlocked("the request contains personal data that policy blocks (" + types.stream().map(Enum::name)

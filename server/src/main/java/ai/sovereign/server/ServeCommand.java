@@ -74,19 +74,12 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private ServerConfig loadConfig() throws Exception {
-        if (config != null) {
-            if (!Files.isRegularFile(config)) {
-                throw new IllegalArgumentException("config file not found: " + config);
-            }
-            configSource = config.toString();
-            return ServerConfig.load(config);
+        Path file = ServerConfig.locate(config);
+        if (file == null) {
+            return ServerConfig.DEFAULTS;
         }
-        Path local = Path.of("sovereign.yaml");
-        if (Files.isRegularFile(local)) {
-            configSource = local.toString();
-            return ServerConfig.load(local);
-        }
-        return ServerConfig.DEFAULTS;
+        configSource = file.toString();
+        return ServerConfig.load(file);
     }
 
     private static boolean isLoopback(String host) {

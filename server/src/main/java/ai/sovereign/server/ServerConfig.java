@@ -200,6 +200,21 @@ record ServerConfig(
         return models == null ? List.of() : models;
     }
 
+    /**
+     * The config file a command runs with: {@code explicit} when given (it must exist), else {@code ./sovereign.yaml} when
+     * present, else null (the embedded defaults).
+     */
+    static Path locate(Path explicit) {
+        if (explicit != null) {
+            if (!Files.isRegularFile(explicit)) {
+                throw new IllegalArgumentException("config file not found: " + explicit);
+            }
+            return explicit;
+        }
+        Path local = Path.of("sovereign.yaml");
+        return Files.isRegularFile(local) ? local : null;
+    }
+
     static ServerConfig load(Path file) throws IOException {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

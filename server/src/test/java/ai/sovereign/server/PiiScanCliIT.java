@@ -135,6 +135,34 @@ class PiiScanCliIT {
         assertTrue(noText.err().contains("text"), noText.err());
     }
 
+    @Test
+    void keysShowRotateAndShredATenantsPseudonymizationKey(@TempDir Path dir) throws Exception {
+        CliIT.Run none = CliIT.sovereign(dir, "pii", "keys", "show", "acme");
+        assertEquals(0, none.exit(), none.err());
+        assertTrue(Json.MAPPER.readTree(none.out()).get("key_id").isNull(), none.out());
+
+        CliIT.Run rotated = CliIT.sovereign(dir, "pii", "keys", "rotate", "acme");
+        assertEquals(0, rotated.exit(), rotated.err());
+        String keyId = Json.MAPPER.readTree(rotated.out()).get("key_id").asText();
+        assertEquals(16, keyId.length(), rotated.out());
+        Path keyFile = dir.resolve("data/pii-keys/acme.key");
+        assertFalse(rotated.out().contains(java.util.HexFormat.of().formatHex(Files.readAllBytes(keyFile))), "never the key itself");
+        assertEquals(keyId, Json.MAPPER.readTree(CliIT.sovereign(dir, "pii", "keys", "show", "acme").out()).get("key_id").asText());
+        String again = Json.MAPPER.readTree(CliIT.sovereign(dir, "pii", "keys", "rotate", "acme").out()).get("key_id").asText();
+        assertFalse(again.equals(keyId), "a rotation makes a new key");
+
+        CliIT.Run unconfirmed = CliIT.sovereign(dir, "pii", "keys", "shred", "acme");
+        assertEquals(2, unconfirmed.exit());
+        assertTrue(unconfirmed.err().contains("--yes"), unconfirmed.err());
+        assertTrue(Files.exists(keyFile), "nothing shredded without --yes");
+        CliIT.Run shredded = CliIT.sovereign(dir, "pii", "keys", "shred", "acme", "--yes");
+        assertEquals(0, shredded.exit(), shredded.err());
+        assertFalse(Files.exists(keyFile));
+
+        assertEquals(2, CliIT.sovereign(dir, "pii", "keys", "show", "../etc").exit());
+        assertEquals(2, CliIT.sovereign(dir, "pii", "keys", "erase", "acme").exit());
+    }
+
     private static <T> List<T> iterable(Iterator<T> it) {
         List<T> out = new java.util.ArrayList<>();
         it.forEachRemaining(out::add);

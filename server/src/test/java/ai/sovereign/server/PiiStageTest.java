@@ -76,4 +76,32 @@ class PiiStageTest {
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)), false, Limits.DEFAULTS);
         assertEquals("전화 [PHONE_NUMBER]", stage(policy).completion(tenant(policy), "r3", c -> {}, r).request().prompt());
     }
+
+    @Test
+    void toolDefinitionsSchemasAndStopSequencesAreScannedButNeverRewritten() {
+        String tool = "{\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"description\":\"caller 주민번호 " + RRN + "\","
+                + "\"parameters\":{\"type\":\"object\"}}}";
+        CompletionRequest withTool = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[" + tool + "]}");
+        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r4", c -> {}, withTool));
+        assertEquals("pii_blocked", e.code);
+        var entity = e.sovereign.get("entities").get(0);
+        assertEquals("tools[0]", entity.get("field").asText());
+        assertEquals("KR_RRN", entity.get("type").asText());
+        assertFalse(entity.has("message"), entity.toString());
+        assertFalse(e.sovereign.toString().contains("1812920"));
+
+        String stop = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"END\",\"" + PHONE + "\"]}";
+        PiiPolicy pseudonymize = PiiPolicy.parse(Map.of("PHONE_NUMBER", "pseudonymize"));
+        Map<String, Long> counts = new HashMap<>();
+        ApiException s = assertThrows(ApiException.class, () -> stage(pseudonymize).completion("r5", counts::putAll, chat(stop)));
+        assertEquals("stop[1]", s.sovereign.get("entities").get(0).get("field").asText(), "a pseudonym in a stop sequence would change it");
+        assertEquals(Map.of("PHONE_NUMBER", 1L), counts);
+        PiiStage.Passed allowed = stage(PiiPolicy.DEFAULT).completion("r6", c -> {}, chat(stop));
+        assertEquals(java.util.List.of("END", PHONE), allowed.request().stop(), "allowed types pass unchanged");
+
+        String schema = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\","
+                + "\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"string\",\"enum\":[\"" + RRN + "\"]}}}}";
+        ApiException f = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r7", c -> {}, chat(schema)));
+        assertEquals("response_format", f.sovereign.get("entities").get(0).get("field").asText());
+    }
 }
