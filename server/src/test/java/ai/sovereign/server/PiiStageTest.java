@@ -82,7 +82,7 @@ class PiiStageTest {
         String tool = "{\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"description\":\"caller 주민번호 " + RRN + "\","
                 + "\"parameters\":{\"type\":\"object\"}}}";
         CompletionRequest withTool = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[" + tool + "]}");
-        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r4", c -> {}, withTool));
+        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r4", c -> {}, withTool));
         assertEquals("pii_blocked", e.code);
         var entity = e.sovereign.get("entities").get(0);
         assertEquals("tools[0]", entity.get("field").asText());
@@ -93,15 +93,15 @@ class PiiStageTest {
         String stop = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"END\",\"" + PHONE + "\"]}";
         PiiPolicy pseudonymize = PiiPolicy.parse(Map.of("PHONE_NUMBER", "pseudonymize"));
         Map<String, Long> counts = new HashMap<>();
-        ApiException s = assertThrows(ApiException.class, () -> stage(pseudonymize).completion("r5", counts::putAll, chat(stop)));
+        ApiException s = assertThrows(ApiException.class, () -> stage(pseudonymize).completion(tenant(pseudonymize), "r5", counts::putAll, chat(stop)));
         assertEquals("stop[1]", s.sovereign.get("entities").get(0).get("field").asText(), "a pseudonym in a stop sequence would change it");
         assertEquals(Map.of("PHONE_NUMBER", 1L), counts);
-        PiiStage.Passed allowed = stage(PiiPolicy.DEFAULT).completion("r6", c -> {}, chat(stop));
+        PiiStage.Passed allowed = stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r6", c -> {}, chat(stop));
         assertEquals(java.util.List.of("END", PHONE), allowed.request().stop(), "allowed types pass unchanged");
 
         String schema = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\","
                 + "\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"string\",\"enum\":[\"" + RRN + "\"]}}}}";
-        ApiException f = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r7", c -> {}, chat(schema)));
+        ApiException f = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r7", c -> {}, chat(schema)));
         assertEquals("response_format", f.sovereign.get("entities").get(0).get("field").asText());
     }
 }
