@@ -21,15 +21,32 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final Metrics metrics;
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
+    private volatile Tenants tenants;
+    private final java.util.function.Supplier<Fleet> fleet;
+    private volatile java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> reload = () -> {
+        throw ApiException.notFound("no route for POST /admin/reload");
+    };
+    private final long startedNanos = System.nanoTime();
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants,
+               java.util.function.Supplier<Fleet> fleet) {
+        this.tenants = tenants;
+        this.fleet = fleet;
         this.models = models;
         this.pipeline = pipeline;
         this.metrics = metrics;
         this.recorder = recorder;
         this.ledgerApi = new LedgerApi(recorder.ledger());
+    }
+
+    void tenants(Tenants value) {
+        tenants = value;
+    }
+
+    void onReload(java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> action) {
+        reload = action;
     }
 
     void ready(boolean value) {
@@ -56,6 +73,9 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             String path = ex.path();
             String method = ex.method();
             route = path;
+            if (path.startsWith("/v1/")) {
+                ex.tenant(tenants.authenticate(ex.header("Authorization")));
+            }
             switch (path) {
                 case "/v1/chat/completions", "/v1/completions" -> {
                     requireMethod(ex, "POST");
@@ -76,6 +96,16 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 case "/health/ready" -> {
                     requireMethod(ex, "GET");
                     ex.json(ready ? 200 : 503, Json.object().put("status", ready ? "ready" : "starting"));
+                }
+                case "/admin/fleet" -> {
+                    requireMethod(ex, "GET");
+                    requireOperator(ex);
+                    ex.json(200, fleet.get().report(System.nanoTime() - startedNanos));
+                }
+                case "/admin/reload" -> {
+                    requireMethod(ex, "POST");
+                    requireOperator(ex);
+                    ex.json(200, reload.get());
                 }
                 case "/metrics" -> {
                     requireMethod(ex, "GET");
@@ -138,6 +168,20 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         ex.error(e);
     }
 
+    /** Until admin keys exist (tenants store), {@code /admin/} answers callers on this machine only. */
+    private static void requireOperator(Exchange ex) {
+        String remote = Request.getRemoteAddr(ex.request);
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.ofLiteral(remote).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            throw new ApiException(403, "permission_error", "admin_only", null, "/admin/ is open to callers on the server's own machine only", null);
+        }
+    }
+
     private static void requireMethod(Exchange ex, String method) {
         if (!ex.method().equals(method)) {
             ex.header("Allow", method);
@@ -149,7 +193,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         ObjectNode list = Json.object().put("object", "list");
         ArrayNode data = list.putArray("data");
         for (ModelRegistry.Entry m : models.all()) {
-            data.add(describe(m));
+            data.add(describe(m, fleet.get()));
         }
         data.add(Json.object().put("id", Embeddings.MODEL_ID).put("object", "model").put("created", 0).put("owned_by", "sovereign")
                 .put("kind", "embedding").put("status", "available").put("dimensions", Embeddings.DIMENSIONS).put("embedded", true));
@@ -164,19 +208,25 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         if (m == null) {
             throw ApiException.modelNotFound("the model '" + CompletionRequest.clip(id) + "' does not exist");
         }
-        return describe(m);
+        return describe(m, fleet.get());
     }
 
-    private static ObjectNode describe(ModelRegistry.Entry m) {
+    /** A model; one served only by remote nodes is unavailable while none of them is healthy with its circuit closed. */
+    private static ObjectNode describe(ModelRegistry.Entry m, Fleet fleet) {
         ObjectNode o = Json.object();
         o.put("id", m.name());
         o.put("object", "model");
         o.put("created", 0);
         o.put("owned_by", "sovereign");
         o.put("kind", m.kind());
-        o.put("status", m.available() ? "available" : "unavailable");
-        if (!m.available()) {
-            o.put("reason", m.unavailableReason());
+        String reason = m.unavailableReason();
+        if (reason == null && m.engine() == null && fleet.facts().stream()
+                .noneMatch(f -> f.models().contains(m.name()) && f.healthy() && !f.circuitOpen())) {
+            reason = "no node serving it is available now (GET /admin/fleet shows the nodes)";
+        }
+        o.put("status", reason == null ? "available" : "unavailable");
+        if (reason != null) {
+            o.put("reason", reason);
         }
         if (m.sha256() != null) {
             o.put("sha256", m.sha256());

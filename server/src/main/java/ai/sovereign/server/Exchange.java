@@ -26,6 +26,27 @@ final class Exchange {
     /** Personal data found in this request, per type (counts only), once the guard stage ran; for the ledger. */
     private java.util.Map<String, Long> piiCounts = java.util.Map.of();
 
+    /** The authenticated caller (set before the pipeline runs). */
+    private Tenant tenant;
+    /** This request's routing record, once routed. */
+    private RouteTrace trace;
+
+    Tenant tenant() {
+        return tenant;
+    }
+
+    void tenant(Tenant value) {
+        tenant = value;
+    }
+
+    RouteTrace trace() {
+        return trace;
+    }
+
+    void trace(RouteTrace value) {
+        trace = value;
+    }
+
     Exchange(Request request, Response response, Callback callback, String requestId) {
         this.request = request;
         this.response = response;

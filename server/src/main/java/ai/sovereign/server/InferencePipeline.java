@@ -22,18 +22,24 @@ import java.util.concurrent.TimeUnit;
  * The request pipeline for generations, top to bottom:
  * <pre>
  *   parse and validate (OpenAI semantics)        CompletionRequest.parse
- *   authenticate (key -> tenant)                  tenant: "default" until tenants exist
+ *   authenticate (key -> tenant)                  ApiHandler, Tenants (the exchange carries the tenant)
  *   guard personal data (tenant's PII policy)     guard()   -> 400 pii_blocked, or redacted/pseudonymized texts
- *   route (model -> the node that serves it)      the local engine; remote nodes come with routing
- *   prompt (chat template, tokenizer, limits)     tokens()
- *   record the decision (durable ledger entry)    record()  -> x-sovereign-ledger-index
- *   generate (continuous batching), stream back   submit(), Response (pseudonyms restored, also across chunks)
+ *   route (policy + model + fleet -> candidates)  Router    -> 403 jurisdiction_policy / 503 no_capacity
+ *   try candidates in order, each at most once:
+ *     remote node                                 RemoteRelay (decision at its first event; failover before it)
+ *     local engine:
+ *       prompt (chat template, tokenizer, limits) tokens()
+ *       record the decision (durable entry)       record()  -> x-sovereign-ledger-index
+ *       generate (continuous batching), stream    submit(), Response (pseudonyms restored, also across chunks)
+ *   every attempt failed                          502 upstream_error
  *   meter                                         metrics.recordGeneration()
  *   record the outcome (second ledger entry)      recordOutcome()
  * </pre>
- * The decision entry is fsynced before generation starts, so before the first response byte
- * (guarantee 3); the outcome is queued however the request ends (success, error, timeout, cancel,
- * client gone).
+ * The decision entry is fsynced before the first response byte (guarantee 3): on the local engine before
+ * generation starts, on a remote node once it has answered (so the entry lists the attempts that failed before);
+ * the outcome is queued however the request ends (success, error, timeout, cancel, client gone).
+ * Failover happens only before anything reached the client; a remote stream that breaks later ends with an
+ * {@code upstream_error} event.
  * The guard runs before routing and prompt building, so no node ever sees what the policy removes;
  * the ledger's decision carries the PII types and counts it found, never values.
  * Every served generation is labelled as AI output with its provenance (Korea's AI Basic Act,
@@ -48,10 +54,14 @@ final class InferencePipeline {
     private final Embeddings embeddings;
     private final LedgerRecorder ledger;
     private final PiiStage pii;
+    private final Router router;
+    private final RemoteRelay relay;
 
     InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings,
-                      LedgerRecorder ledger, PiiStage pii) {
+                      LedgerRecorder ledger, PiiStage pii, Router router, RemoteRelay relay) {
         this.pii = pii;
+        this.router = router;
+        this.relay = relay;
         this.models = models;
         this.limits = limits;
         this.local = local;
@@ -71,8 +81,13 @@ final class InferencePipeline {
             throw ApiException.invalid("model", "model is required and must be a string");
         }
         if (!model.asText().equals(Embeddings.MODEL_ID)) {
-            throw ApiException.modelNotFound("the embedding model '" + CompletionRequest.clip(model.asText()) + "' does not exist; use "
-                    + Embeddings.MODEL_ID);
+            ModelRegistry.Entry remote = models.find(model.asText());
+            if (remote == null || !remote.kind().equals("embedding") || remote.engine() != null) {
+                throw ApiException.modelNotFound("the embedding model '" + CompletionRequest.clip(model.asText()) + "' does not exist; use "
+                        + Embeddings.MODEL_ID + " or a remote model registered with kind: embedding");
+            }
+            embedRemote(ex, (ObjectNode) body, remote);
+            return;
         }
         List<String> inputs = embeddingInputs(body.get("input"));
         JsonNode dimensions = body.get("dimensions");
@@ -84,6 +99,10 @@ final class InferencePipeline {
             throw ApiException.invalid("encoding_format", "encoding_format must be float or base64");
         }
         inputs = pii.embeddings(ex, inputs);
+        RouteTrace trace = router.route(ex, ex.tenant(), Embeddings.MODEL_ID); // the embedded model runs on the local node only
+        Fleet.Node local = trace.node(Fleet.LOCAL);
+        trace.attempt(local.id, "selected");
+        trace.served(local);
         long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, embeddings.sha256());
         ex.header("x-sovereign-ledger-index", Long.toString(decision));
         long start = System.nanoTime();
@@ -119,6 +138,35 @@ final class InferencePipeline {
         ex.json(200, response);
     }
 
+    /** An embedding model served by remote nodes: guard, route, try candidates (each once), relay the node's answer. */
+    private void embedRemote(Exchange ex, ObjectNode body, ModelRegistry.Entry model) throws IOException {
+        List<String> inputs = embeddingInputs(body.get("input"));
+        List<String> guarded = pii.embeddings(ex, inputs);
+        ObjectNode upstream = body.deepCopy();
+        if (!guarded.equals(inputs)) {
+            if (body.get("input").isTextual()) {
+                upstream.put("input", guarded.getFirst());
+            } else {
+                ArrayNode array = upstream.putArray("input");
+                guarded.forEach(array::add);
+            }
+        }
+        RouteTrace trace = router.route(ex, ex.tenant(), model.name());
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
+        for (String id : trace.candidates) {
+            if (System.nanoTime() >= deadline) {
+                trace.attempt(id, "not_tried:total_timeout");
+                continue;
+            }
+            if (relay.embed(ex, model, upstream, inputs.size(), trace.node(id), trace, start, deadline)) {
+                return;
+            }
+        }
+        throw new ApiException(502, "server_error", "upstream_error", null, "every node allowed to serve model " + model.name() + " failed ("
+                + trace.attempts().size() + " attempts); sovereign.attempts lists them; request id " + ex.requestId, null, trace.json());
+    }
+
     private static List<String> embeddingInputs(JsonNode input) {
         if (input == null || input.isNull()) {
             throw ApiException.invalid("input", "input is required");
@@ -152,14 +200,49 @@ final class InferencePipeline {
     }
 
     void handle(Exchange ex, boolean chat) throws IOException {
-        CompletionRequest parsed = CompletionRequest.parse(Json.parseBody(ex.body(limits.maxBodyBytes())), chat, limits);
+        JsonNode raw = Json.parseBody(ex.body(limits.maxBodyBytes()));
+        CompletionRequest parsed = CompletionRequest.parse(raw, chat, limits);
         PiiStage.Passed guarded = guard(ex, parsed);
         CompletionRequest request = guarded.request();
-        ModelRegistry.Entry model = route(request.model());
+        ModelRegistry.Entry model = find(request.model());
+        RouteTrace trace = router.route(ex, ex.tenant(), model.name());
+        String endpoint = chat ? "/v1/chat/completions" : "/v1/completions";
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
+        RemoteRelay.Job job = new RemoteRelay.Job(request, (ObjectNode) raw, request != parsed, guarded.pseudonyms(), model, endpoint,
+                start, deadline);
+        for (String id : trace.candidates) {
+            Fleet.Node node = trace.node(id);
+            if (System.nanoTime() >= deadline) {
+                trace.attempt(id, "not_tried:total_timeout");
+                continue;
+            }
+            if (node.local()) {
+                trace.attempt(id, "selected");
+                trace.served(node);
+                node.begin();
+                try {
+                    serveLocal(ex, request, guarded, model, endpoint, node);
+                } finally {
+                    node.end();
+                }
+                return;
+            }
+            if (relay.attempt(ex, job, node, trace)) {
+                return;
+            }
+        }
+        throw new ApiException(502, "server_error", "upstream_error", null, "every node allowed to serve model " + model.name() + " failed ("
+                + trace.attempts().size() + " attempts); sovereign.attempts lists them; request id " + ex.requestId, null, trace.json());
+    }
+
+    /** The in-process engine: prompt, decision, generation, response. */
+    private void serveLocal(Exchange ex, CompletionRequest request, PiiStage.Passed guarded, ModelRegistry.Entry model, String endpoint,
+                            Fleet.Node node) throws IOException {
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
         TokenConstraint.Factory constraint = constraint(request);
-        long decision = record(ex, chat ? "/v1/chat/completions" : "/v1/completions", model.name(), model.sha256());
+        long decision = record(ex, endpoint, model.name(), model.sha256());
         provenance(ex, model, decision);
         long start = System.nanoTime();
         List<Choice> choices = new ArrayList<>();
@@ -183,6 +266,7 @@ final class InferencePipeline {
             throw e;
         } finally {
             choices.forEach(c -> c.ticket.cancel());
+            node.tokens(choices.stream().mapToInt(c -> c.tokens).sum());
             metrics.recordGeneration(model.name(), prompt.length * request.n(), choices.stream().mapToInt(c -> c.tokens).sum(),
                     (System.nanoTime() - start) / 1e9, !choices.isEmpty() && choices.getFirst().firstTokenNanos > 0
                             ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
@@ -264,7 +348,8 @@ final class InferencePipeline {
                 firstToken, choices.isEmpty() ? null : texts));
     }
 
-    private ModelRegistry.Entry route(String name) {
+    /** The registered chat model a request names (404 when none; 503 when it cannot be served at all). */
+    private ModelRegistry.Entry find(String name) {
         ModelRegistry.Entry model = models.find(name);
         if (model == null) {
             if (!models.hasAvailableChatModel()) {

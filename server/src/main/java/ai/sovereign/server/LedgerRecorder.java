@@ -40,13 +40,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li><b>No content.</b> Bodies and generated texts enter entries only as HMAC-SHA-256 under the
  *       server secret ({@link AuditKey}); see {@code ledger/ENTRY-FORMAT.md}.</li>
  * </ul>
- * Routing is the local node only for now: candidates {@code [local]}, no eliminations, the attempt
- * {@code local: selected}; tenant {@code default}, no key id. PII counts per type (never values) come from the
- * guard stage, also on refusals that the guard caused ({@code pii_blocked}).
+ * <b>Routing facts</b> come from the request's {@link RouteTrace}: candidates, eliminations with reasons, every
+ * attempt with its result, and the node that serves (its id, jurisdiction and tier). On the local node the decision is
+ * written before generation; on a remote node it is written once the node's first event (or whole body) has arrived,
+ * so the failed attempts before it are on the entry, and still before the first byte to the client. A request that
+ * no node served (403/503 from routing, 502 when every attempt failed) is a refusal whose decision carries the
+ * eliminations and attempts. Requests without a trace (embeddings) are the local node's. The tenant and a short key
+ * id come from authentication. PII counts per type (never values) come from the guard stage, also on refusals that
+ * the guard caused ({@code pii_blocked}).
  */
 final class LedgerRecorder implements AutoCloseable {
     static final String NODE = "local";
-    static final String TENANT = "default";
 
     private final Ledger ledger;
     private final AuditKey hmac;
@@ -104,7 +108,7 @@ final class LedgerRecorder implements AutoCloseable {
      * returns its index once it is durable.
      */
     long decide(Exchange ex, String endpoint, String model, String modelSha256) {
-        Decision d = decision(ex, endpoint, model, modelSha256, List.of(new Attempt(NODE, "selected")));
+        Decision d = decision(ex, endpoint, model, modelSha256);
         try {
             long index = ledger.append(d.encode());
             ex.ledgerIndex(index);
@@ -123,7 +127,9 @@ final class LedgerRecorder implements AutoCloseable {
     /** Queues the outcome of the request whose decision is at {@code decisionIndex}. */
     void finish(Exchange ex, long decisionIndex, Ending e) {
         long nanos = Math.max(0, e.endNanos() - e.startNanos());
-        long energyMillijoules = Math.round(local.powerWattsOrDefault() * nanos / 1e6);
+        RouteTrace trace = ex.trace();
+        double watts = trace != null && trace.served() != null ? trace.served().powerWatts : local.powerWattsOrDefault();
+        long energyMillijoules = Math.round(watts * nanos / 1e6);
         Outcome o = new Outcome(System.currentTimeMillis(), ex.requestId, decisionIndex, e.status(), e.finishReasons(),
                 e.promptTokens(), e.completionTokens(), nanos / 1_000_000,
                 e.firstTokenNanos() > 0 ? Math.max(0, e.firstTokenNanos() - e.startNanos()) / 1_000_000 : -1,
@@ -136,7 +142,7 @@ final class LedgerRecorder implements AutoCloseable {
         if (ex.ledgerIndex() >= 0) {
             return; // decided: the pipeline writes the outcome
         }
-        Decision d = decision(ex, endpoint, "", null, List.of());
+        Decision d = decision(ex, endpoint, "", null);
         long now = System.currentTimeMillis();
         pending.incrementAndGet();
         CompletableFuture<Long> both = ledger.appendAsync(d.encode())
@@ -157,11 +163,58 @@ final class LedgerRecorder implements AutoCloseable {
         ledger.append(new AuditEntry.AdminEvent(System.currentTimeMillis(), action, subject, attrs).encode());
     }
 
-    private Decision decision(Exchange ex, String endpoint, String model, String modelSha256, List<Attempt> attempts) {
+    /**
+     * The decision for {@code ex}: routing facts from its trace (a refusal before routing has none: no node, no
+     * candidates), or the local node's for a request that does not route (embeddings).
+     */
+    private Decision decision(Exchange ex, String endpoint, String model, String modelSha256) {
         byte[] body = ex.bodyRead();
-        return new Decision(System.currentTimeMillis(), ex.requestId, TENANT, "", endpoint, model,
-                modelSha256 == null ? null : Hash.ofHex(modelSha256), NODE, local.jurisdictionOrDefault(), local.tierOrDefault(),
-                piiCounts(ex), List.of(NODE), List.of(), attempts, body == null ? null : hmac.hash(body));
+        Tenant tenant = ex.tenant();
+        RouteTrace trace = ex.trace();
+        boolean refusal = model.isEmpty();
+        String node;
+        String jurisdiction;
+        String tier;
+        List<String> candidates;
+        List<AuditEntry.Elimination> eliminations;
+        List<Attempt> attempts;
+        if (trace != null) {
+            Fleet.Node served = trace.served();
+            node = served == null ? "" : served.id;
+            jurisdiction = served == null ? "" : served.jurisdiction.code();
+            tier = served == null ? "" : served.tier.configName();
+            candidates = capped(trace.candidates);
+            eliminations = trace.ledgerEliminations();
+            if (eliminations.size() > MAX_LIST) {
+                eliminations = eliminations.stream().filter(e -> !e.reason().equals("model_not_served")).toList();
+            }
+            eliminations = capped(eliminations);
+            attempts = capped(trace.attempts());
+        } else if (refusal) {
+            node = "";
+            jurisdiction = "";
+            tier = "";
+            candidates = List.of();
+            eliminations = List.of();
+            attempts = List.of();
+        } else {
+            node = NODE;
+            jurisdiction = local.jurisdictionOrDefault();
+            tier = local.tierOrDefault();
+            candidates = List.of(NODE);
+            eliminations = List.of();
+            attempts = List.of(new Attempt(NODE, "selected"));
+        }
+        return new Decision(System.currentTimeMillis(), ex.requestId, tenant == null ? "" : tenant.id(), tenant == null ? "" : tenant.keyId(),
+                endpoint, model, modelSha256 == null ? null : Hash.ofHex(modelSha256), node, jurisdiction, tier,
+                piiCounts(ex), candidates, eliminations, attempts, body == null ? null : hmac.hash(body));
+    }
+
+    /** An entry's lists hold at most 64 items (ENTRY-FORMAT.md); a larger fleet's lists are cut. */
+    private static final int MAX_LIST = 64;
+
+    private static <T> List<T> capped(List<T> list) {
+        return list.size() <= MAX_LIST ? list : list.subList(0, MAX_LIST);
     }
 
     /** The guard stage's counts per type (never values), in type-name order; empty before the guard ran. */

@@ -76,6 +76,20 @@ final class Metrics {
                 })).register(registry);
     }
 
+    /** Per node: completion tokens (rate = tokens/s), busy seconds (rate = utilization), requests in flight, health. */
+    void fleet(java.util.function.Supplier<Fleet> current) {
+        CounterWithCallback.builder().name("sovereign_node_tokens").help("Completion tokens served by each node")
+                .labelNames("node", "jurisdiction").callback(cb -> current.get().all().forEach(n -> cb.call(n.tokens(), n.id, n.jurisdiction.code())))
+                .register(registry);
+        CounterWithCallback.builder().name("sovereign_node_busy_seconds").help("Time each node had at least one request running")
+                .labelNames("node").callback(cb -> current.get().all().forEach(n -> cb.call(n.busyNanos() / 1e9, n.id))).register(registry);
+        GaugeWithCallback.builder().name("sovereign_node_in_flight").help("Requests running on each node")
+                .labelNames("node").callback(cb -> current.get().all().forEach(n -> cb.call(n.inFlight.get(), n.id))).register(registry);
+        GaugeWithCallback.builder().name("sovereign_node_available").help("1 when a node is healthy with its circuit closed")
+                .labelNames("node").callback(cb -> current.get().all().forEach(n -> cb.call(n.healthy() && !n.circuit.isOpen(System.nanoTime()) ? 1 : 0, n.id)))
+                .register(registry);
+    }
+
     void request(String route, int status) {
         requests.labelValues(route, Integer.toString(status)).inc();
     }

@@ -38,6 +38,7 @@ final class ModelRegistry implements AutoCloseable {
     static ModelRegistry load(ServerConfig config, ModelHashes hashes) {
         Map<String, Entry> entries = new LinkedHashMap<>();
         ServerConfig.Local local = config.localOrDefault();
+        java.util.Set<String> remoteServed = Fleet.remoteModels(config);
         for (ServerConfig.ModelEntry m : config.modelsOrEmpty()) {
             if (m.name() == null || m.name().isBlank()) {
                 throw new IllegalArgumentException("models: every entry needs a name");
@@ -47,8 +48,9 @@ final class ModelRegistry implements AutoCloseable {
             }
             String kind = m.kind() == null ? "chat" : m.kind().toLowerCase(Locale.ROOT);
             if (m.isRemote() || m.path() == null) {
-                entries.put(m.name(), new Entry(m.name(), kind, null, m.sha256(), m.sha256() != null, m.license(),
-                        "served by remote nodes, and no node serving it is configured", null, null, null));
+                entries.put(m.name(), new Entry(m.name(), kind, null, m.sha256() == null ? null : m.sha256().toLowerCase(Locale.ROOT),
+                        m.sha256() != null, m.license(),
+                        remoteServed.contains(m.name()) ? null : "served by remote nodes, and no node serving it is configured", null, null, null));
                 continue;
             }
             entries.put(m.name(), loadLocal(m, kind, hashes, local));

@@ -30,36 +30,31 @@ import java.util.Map;
  */
 final class PiiStage {
     private final PiiGuard guard;
-    private final PiiPolicy policy;
-    private final String tenant;
     private final Metrics metrics;
 
-    PiiStage(PiiGuard guard, PiiPolicy policy, String tenant, Metrics metrics) {
+    PiiStage(PiiGuard guard, Metrics metrics) {
         this.metrics = metrics;
         this.guard = guard;
-        this.policy = policy;
-        this.tenant = tenant;
     }
 
-    /** The stage for tenant {@code default}: the config's top-level {@code pii:} policy and the embedded key vault. */
+    /** The stage with the embedded key vault; each request brings its tenant's policy. */
     static PiiStage open(ServerConfig config, Metrics metrics) {
         PiiPolicy policy = config.piiPolicy();
-        Log.info("pii: tenant " + LedgerRecorder.TENANT + (config.pii() == null ? " uses the default policy" : " policy") + ": "
+        Log.info("pii: top-level policy (tenant " + ConfigTenants.DEFAULT + (config.pii() == null ? ", the default" : "") + "): "
                 + policy.actions() + ", default " + policy.defaultAction().configName() + (policy.failOpen() ? ", fails OPEN" : ", fails closed")
                 + "; keys in " + config.piiKeyDirectory());
-        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(config.piiKeyDirectory())), policy, LedgerRecorder.TENANT,
-                metrics);
+        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(config.piiKeyDirectory())), metrics);
     }
 
     /** A guarded generation request: what the model may see, and how to restore its answer. */
     record Passed(CompletionRequest request, PiiGuard.Pseudonyms pseudonyms) {}
 
     Passed completion(Exchange ex, CompletionRequest request) {
-        return completion(ex.requestId, ex::piiCounts, request);
+        return completion(ex.tenant(), ex.requestId, ex::piiCounts, request);
     }
 
-    /** As above, for a request id and where the counts go (tests call this directly). */
-    Passed completion(String requestId, java.util.function.Consumer<Map<String, Long>> counts, CompletionRequest request) {
+    /** As above, for a tenant, a request id and where the counts go (tests call this directly). */
+    Passed completion(Tenant tenant, String requestId, java.util.function.Consumer<Map<String, Long>> counts, CompletionRequest request) {
         List<PiiGuard.Text> texts = new ArrayList<>();
         if (request.chat()) {
             for (int i = 0; i < request.messages().size(); i++) {
@@ -83,7 +78,7 @@ final class PiiStage {
         for (int i = 0; i < request.stop().size(); i++) {
             texts.add(new PiiGuard.Text(-1, "stop[" + i + "]", request.stop().get(i), false));
         }
-        PiiGuard.Guarded g = apply(requestId, counts, texts);
+        PiiGuard.Guarded g = apply(tenant, requestId, counts, texts);
         if (!g.rewritten(texts)) {
             return new Passed(request, g.pseudonyms());
         }
@@ -109,11 +104,13 @@ final class PiiStage {
         for (int i = 0; i < inputs.size(); i++) {
             texts.add(new PiiGuard.Text(i, "input", inputs.get(i)));
         }
-        return apply(ex.requestId, ex::piiCounts, texts).texts();
+        return apply(ex.tenant(), ex.requestId, ex::piiCounts, texts).texts();
     }
 
-    private PiiGuard.Guarded apply(String requestId, java.util.function.Consumer<Map<String, Long>> sink, List<PiiGuard.Text> texts) {
-        PiiGuard.Result result = guard.apply(tenant, policy, texts);
+    private PiiGuard.Guarded apply(Tenant tenant, String requestId, java.util.function.Consumer<Map<String, Long>> sink,
+                                   List<PiiGuard.Text> texts) {
+        PiiPolicy policy = tenant.pii();
+        PiiGuard.Result result = guard.apply(tenant.id(), policy, texts);
         Map<String, Long> counts = new LinkedHashMap<>();
         result.counts().forEach((type, n) -> counts.put(type.name(), n.longValue()));
         sink.accept(counts);

@@ -51,11 +51,14 @@ final class ServeCommand implements Callable<Integer> {
             cfg = cfg.withHost(host);
         }
         String listen = cfg.serverOrDefault().hostOrDefault();
-        if (!isLoopback(listen)) {
-            throw new IllegalArgumentException("listening on " + listen + " requires at least one tenant with an API key; "
-                    + "tenants are not configurable yet, so serve on 127.0.0.1 (the default)");
+        boolean keys = ConfigTenants.from(cfg).hasKeys();
+        if (!isLoopback(listen) && !keys) {
+            throw new IllegalArgumentException("listening on " + listen + " requires at least one tenant with an API key "
+                    + "(tenants: [{id, api_keys: [{sha256}]}] in sovereign.yaml); without one, serve on 127.0.0.1 (the default)");
         }
-        Log.warn("no tenants configured: callers are tenant 'default'; listening on loopback only");
+        if (cfg.tenantsOrEmpty().isEmpty()) {
+            Log.warn("no tenants configured: callers are tenant 'default'; listening on loopback only");
+        }
         SovereignServer server = new SovereignServer(cfg, configSource);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             Log.info("shutting down: finishing in-flight requests");

@@ -23,7 +23,10 @@ record ServerConfig(
         Local local,
         Limits limits,
         List<ModelEntry> models,
-        Map<String, String> pii) {
+        Map<String, String> pii,
+        List<NodeEntry> nodes,
+        List<TenantEntry> tenants,
+        RoutingConfig routing) {
 
     record Server(Integer port, String host) {
         int portOrDefault() {
@@ -106,7 +109,73 @@ record ServerConfig(
         }
     }
 
-    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, List.of(), null);
+    /**
+     * A remote engine registered as a node. {@code models} is a map (our name -> the upstream's model id) or a list (the
+     * same names); {@code health} is a path under {@code url} (default {@code /models}); {@code weight} is its share in
+     * the choice by load (default 1); {@code timeouts} override {@code routing:}'s for this node; {@code api_key_env}
+     * names an environment variable holding the node's own API key (sent as a bearer token; the tenant's key never is).
+     */
+    record NodeEntry(String id, String url, String engine, String jurisdiction, String site, String tier, String operator,
+                     Accelerators accelerators, Double powerWatts, com.fasterxml.jackson.databind.JsonNode models, String health,
+                     Double weight, Timeouts timeouts, String apiKeyEnv) {}
+
+    record Accelerators(String type, Integer count) {}
+
+    /** Upstream timeouts in milliseconds; absent keys take the defaults in {@link RoutingConfig}. */
+    record Timeouts(Integer connectMs, Integer firstTokenMs, Integer chunkGapMs) {}
+
+    /**
+     * A tenant: its data policy ({@code jurisdictions}, absent: the local node's; {@code min_tier}; {@code models},
+     * absent: all), its personal-data policy ({@code pii}, shaped like the top-level block) and bootstrap keys (SHA-256
+     * of each key). {@code quotas} and {@code share} are parsed and checked here and enforced by the tenants store.
+     */
+    record TenantEntry(String id, List<String> jurisdictions, String minTier, List<String> models, Map<String, String> pii,
+                       Quotas quotas, Share share, List<ApiKey> apiKeys) {}
+
+    record Quotas(Long requestsPerMinute, Long tokensPerMinute, Long tokensPerDay) {}
+
+    record Share(Double weight, String priority) {}
+
+    record ApiKey(String sha256) {}
+
+    /**
+     * Routing to remote nodes (all keys optional): active health probes every {@code health_interval_ms} (default
+     * 5,000; 0 turns them off; each probe times out after {@code health_timeout_ms}, default 2,000); passive ejection after
+     * {@code failures_to_open} consecutive failures (default 3) for {@code open_ms} (default 10,000), then one trial
+     * request (half-open); upstream timeouts: connect ({@code connect_timeout_ms}, 2,000), first token
+     * ({@code first_token_timeout_ms}, 30,000), gap between chunks ({@code chunk_gap_timeout_ms}, 30,000); the total is
+     * {@code limits.request_timeout_seconds}. {@code mirrors} are extra {@code host:port}s the egress allowlist admits.
+     */
+    record RoutingConfig(Integer healthIntervalMs, Integer healthTimeoutMs, Integer failuresToOpen, Integer openMs,
+                         Integer connectTimeoutMs, Integer firstTokenTimeoutMs, Integer chunkGapTimeoutMs, List<String> mirrors) {
+        static final RoutingConfig DEFAULTS = new RoutingConfig(5_000, 2_000, 3, 10_000, 2_000, 30_000, 30_000, List.of());
+
+        RoutingConfig withDefaults() {
+            return new RoutingConfig(
+                    healthIntervalMs != null ? healthIntervalMs : DEFAULTS.healthIntervalMs,
+                    healthTimeoutMs != null ? healthTimeoutMs : DEFAULTS.healthTimeoutMs,
+                    failuresToOpen != null ? failuresToOpen : DEFAULTS.failuresToOpen,
+                    openMs != null ? openMs : DEFAULTS.openMs,
+                    connectTimeoutMs != null ? connectTimeoutMs : DEFAULTS.connectTimeoutMs,
+                    firstTokenTimeoutMs != null ? firstTokenTimeoutMs : DEFAULTS.firstTokenTimeoutMs,
+                    chunkGapTimeoutMs != null ? chunkGapTimeoutMs : DEFAULTS.chunkGapTimeoutMs,
+                    mirrors != null ? mirrors : List.of());
+        }
+    }
+
+    static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, List.of(), null, null, null, null);
+
+    List<NodeEntry> nodesOrEmpty() {
+        return nodes == null ? List.of() : nodes;
+    }
+
+    List<TenantEntry> tenantsOrEmpty() {
+        return tenants == null ? List.of() : tenants;
+    }
+
+    RoutingConfig routingOrDefault() {
+        return routing == null ? RoutingConfig.DEFAULTS : routing.withDefaults();
+    }
 
     Server serverOrDefault() {
         return server == null ? new Server(null, null) : server;
@@ -171,6 +240,8 @@ record ServerConfig(
             if (config != null) {
                 try {
                     config.piiPolicy();
+                    Fleet.check(config);
+                    ConfigTenants.check(config);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(file + ": invalid config at " + e.getMessage());
                 }
@@ -193,16 +264,21 @@ record ServerConfig(
             }
         }
         extra.forEach((name, path) -> merged.add(new ModelEntry(name, path.toString(), null, null, null, null)));
-        return new ServerConfig(server, store, ledger, local, limits, merged, pii);
+        return new ServerConfig(server, store, ledger, local, limits, merged, pii, nodes, tenants, routing);
+    }
+
+    /** This config with another file's reloadable parts: nodes, tenants, routing and the top-level pii policy. */
+    ServerConfig withReloadable(ServerConfig file) {
+        return new ServerConfig(server, store, ledger, local, limits, models, file.pii, file.nodes, file.tenants, file.routing);
     }
 
     ServerConfig withPort(int port) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models, pii);
+        return new ServerConfig(new Server(port, s.host()), store, ledger, local, limits, models, pii, nodes, tenants, routing);
     }
 
     ServerConfig withHost(String host) {
         Server s = serverOrDefault();
-        return new ServerConfig(new Server(s.port(), host), store, ledger, local, limits, models, pii);
+        return new ServerConfig(new Server(s.port(), host), store, ledger, local, limits, models, pii, nodes, tenants, routing);
     }
 }

@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -27,8 +28,17 @@ final class SovereignServer implements AutoCloseable {
     private final ModelRegistry models;
     private final ApiHandler handler;
     private final LedgerRecorder ledger;
+    private final java.util.Set<String> localModels = new java.util.LinkedHashSet<>();
+    private final String configSource;
+    private final Router router;
+    private final Egress egress;
+    private ServerConfig config;
+    private HealthProbes probes;
+    private boolean started;
 
     SovereignServer(ServerConfig config, String configSource) {
+        this.config = config;
+        this.configSource = configSource;
         this.ledger = LedgerRecorder.open(config);
         ledger.admin("config.loaded", configSource, Map.of(
                 "effective_config_sha256", sha256(config.toString()),
@@ -38,10 +48,19 @@ final class SovereignServer implements AutoCloseable {
         this.models = ModelRegistry.load(config, hashes);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()), hashes);
         recordRegistrations(embeddings.sha256());
+        models.all().stream().filter(m -> m.engine() != null && m.kind().equals("chat")).forEach(m -> localModels.add(m.name()));
+        Fleet fleet = withLocalQueues(Fleet.from(config, localModels));
+        recordNodes(fleet);
+        ServerConfig.RoutingConfig routing = config.routingOrDefault();
+        this.egress = new Egress(fleet.destinations(routing.mirrors()));
+        this.probes = probes(fleet, routing);
+        this.router = new Router(fleet);
         Metrics metrics = new Metrics(models);
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
-                PiiStage.open(config, metrics));
-        this.handler = new ApiHandler(models, pipeline, metrics, ledger);
+                PiiStage.open(config, metrics), router, new RemoteRelay(new RemoteClient(egress), ledger, metrics));
+        metrics.fleet(router::fleet);
+        this.handler = new ApiHandler(models, pipeline, metrics, ledger, ConfigTenants.from(config), router::fleet);
+        handler.onReload(this::reload);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
         QueuedThreadPool threads = new QueuedThreadPool(MAX_IO_THREADS, 4);
@@ -75,6 +94,90 @@ final class SovereignServer implements AutoCloseable {
                 "sha256", embeddingSha256));
     }
 
+    /** The local node's queue depth for routing's choice by load: requests waiting in its engines. */
+    private Fleet withLocalQueues(Fleet fleet) {
+        fleet.node(Fleet.LOCAL).queued(() -> models.all().stream().filter(m -> m.engine() != null).mapToInt(m -> m.engine().waiting()).sum());
+        return fleet;
+    }
+
+    private HealthProbes probes(Fleet fleet, ServerConfig.RoutingConfig routing) {
+        return new HealthProbes(fleet, egress, java.time.Duration.ofMillis(routing.healthIntervalMs()),
+                java.time.Duration.ofMillis(routing.healthTimeoutMs()));
+    }
+
+    /**
+     * {@code POST /admin/reload}: re-reads the config file and swaps what can change without a restart (nodes, tenants,
+     * routing, the top-level pii policy); models, listener, store, ledger and local engine settings stay. The new
+     * config is validated whole before anything changes. Order keeps residency closed: the egress allowlist first
+     * admits old and new nodes, then the router and tenants switch, then the allowlist shrinks to the new nodes (an
+     * in-flight request that fails over to a removed node is refused at egress). A reload that widens any tenant's
+     * data policy (more jurisdictions, a lower minimum tier, more models) is a {@code tenant.policy_widened} admin
+     * event on the ledger, durable before the new policy takes effect; every reload is a {@code config.reloaded} event.
+     * Node state (health, circuits, counters) starts afresh.
+     */
+    synchronized com.fasterxml.jackson.databind.JsonNode reload() {
+        if (configSource.equals("defaults")) {
+            throw ApiException.invalid(null, "serve started without a config file, so there is nothing to reload");
+        }
+        ServerConfig next;
+        Fleet fleet;
+        Tenants tenants;
+        try {
+            next = config.withReloadable(ServerConfig.load(java.nio.file.Path.of(configSource)));
+            Fleet.check(next);
+            ConfigTenants.check(next);
+            fleet = withLocalQueues(Fleet.from(next, localModels));
+            tenants = ConfigTenants.from(next);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
+        }
+        List<ConfigTenants.Widening> widened = ConfigTenants.widenings(config, next);
+        for (ConfigTenants.Widening w : widened) {
+            ledger.admin("tenant.policy_widened", w.tenant(), w.attributes());
+            Log.warn("config reload widens tenant " + w.tenant() + "'s data policy: " + w.attributes());
+        }
+        ledger.admin("config.reloaded", configSource, Map.of(
+                "effective_config_sha256", sha256(next.toString()),
+                "nodes", Integer.toString(next.nodesOrEmpty().size()),
+                "tenants", Integer.toString(next.tenantsOrEmpty().size()),
+                "widened_tenants", Integer.toString(widened.size())));
+        recordNodes(fleet);
+        java.util.Set<String> destinations = fleet.destinations(next.routingOrDefault().mirrors());
+        java.util.Set<String> both = new java.util.HashSet<>(egress.allowed());
+        both.addAll(destinations);
+        egress.allow(both);
+        router.swap(fleet);
+        handler.tenants(tenants);
+        egress.allow(destinations);
+        probes.close();
+        probes = probes(fleet, next.routingOrDefault());
+        if (started) {
+            probes.start();
+        }
+        config = next;
+        Log.info("config reloaded from " + configSource + ": " + fleet.remote().size() + " remote nodes, " + next.tenantsOrEmpty().size() + " tenants");
+        var out = Json.object().put("reloaded", configSource).put("nodes", fleet.all().size()).put("tenants", next.tenantsOrEmpty().size());
+        var w = out.putArray("widened");
+        widened.forEach(x -> w.add(x.tenant()));
+        return out;
+    }
+
+    /** One admin entry per node: where it is, what it serves, its tier. */
+    private void recordNodes(Fleet fleet) {
+        for (Fleet.Node n : fleet.all()) {
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("url", n.local() ? "" : n.base.toString());
+            attrs.put("engine", n.engine);
+            attrs.put("jurisdiction", n.jurisdiction.code());
+            attrs.put("site", n.site);
+            attrs.put("tier", n.tier.configName());
+            attrs.put("models", String.join(",", n.models.keySet()));
+            ledger.admin("node.registered", n.id, attrs);
+            Log.info("node " + n.id + ": " + (n.local() ? "in-process engine" : n.engine + " at " + n.base) + ", " + n.jurisdiction + " "
+                    + n.site + ", tier " + n.tier.configName() + ", models " + n.models.keySet());
+        }
+    }
+
     private static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
@@ -85,6 +188,10 @@ final class SovereignServer implements AutoCloseable {
 
     void start() throws Exception {
         jetty.start();
+        synchronized (this) {
+            probes.start();
+            started = true;
+        }
         handler.ready(true);
     }
 
@@ -104,6 +211,9 @@ final class SovereignServer implements AutoCloseable {
     @Override
     public void close() {
         handler.ready(false);
+        synchronized (this) {
+            probes.close();
+        }
         connector.close();
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (handler.inFlight() > 0 && System.nanoTime() < deadline) {

@@ -24,7 +24,11 @@ class PiiStageTest {
     Path dir;
 
     private PiiStage stage(PiiPolicy policy) {
-        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), policy, "default", null);
+        return new PiiStage(new PiiGuard(new PiiScanner(), new FilePiiKeyVault(dir)), null);
+    }
+
+    private static Tenant tenant(PiiPolicy policy) {
+        return new Tenant("default", "", new ai.sovereign.policy.DataPolicy(java.util.Set.of(), null, java.util.Set.of()), policy);
     }
 
     private static CompletionRequest chat(String json) {
@@ -37,7 +41,7 @@ class PiiStageTest {
         CompletionRequest r = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"hi\"},{\"role\":\"user\",\"content\":\""
                 + content + "\"}]}");
         Map<String, Long> counts = new HashMap<>();
-        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r1", counts::putAll, r));
+        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r1", counts::putAll, r));
         assertEquals(400, e.status);
         assertEquals("pii_blocked", e.code);
         assertEquals("[{\"type\":\"KR_RRN\",\"message\":1,\"field\":\"content\",\"start\":7,\"end\":21}]", e.sovereign.get("entities").toString());
@@ -53,7 +57,7 @@ class PiiStageTest {
                 + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"call\","
                 + "\"arguments\":\"{\\\"to\\\":\\\"" + PHONE + "\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"ok\"}]}");
         Map<String, Long> counts = new HashMap<>();
-        PiiStage.Passed p = stage(policy).completion("r2", counts::putAll, r);
+        PiiStage.Passed p = stage(policy).completion(tenant(policy), "r2", counts::putAll, r);
         String seen = p.request().messages().toString();
         assertFalse(seen.contains(PHONE) || seen.contains(RRN) || seen.contains("5678"), seen);
         String user = p.request().messages().get(0).content();
@@ -70,7 +74,7 @@ class PiiStageTest {
         PiiPolicy policy = PiiPolicy.parse(Map.of("default", "redact"));
         CompletionRequest r = CompletionRequest.parse(Json.parseBody(("{\"model\":\"m\",\"prompt\":\"전화 " + PHONE + "\"}")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8)), false, Limits.DEFAULTS);
-        assertEquals("전화 [PHONE_NUMBER]", stage(policy).completion("r3", c -> {}, r).request().prompt());
+        assertEquals("전화 [PHONE_NUMBER]", stage(policy).completion(tenant(policy), "r3", c -> {}, r).request().prompt());
     }
 
     @Test
@@ -78,7 +82,7 @@ class PiiStageTest {
         String tool = "{\"type\":\"function\",\"function\":{\"name\":\"lookup\",\"description\":\"caller 주민번호 " + RRN + "\","
                 + "\"parameters\":{\"type\":\"object\"}}}";
         CompletionRequest withTool = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[" + tool + "]}");
-        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r4", c -> {}, withTool));
+        ApiException e = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r4", c -> {}, withTool));
         assertEquals("pii_blocked", e.code);
         var entity = e.sovereign.get("entities").get(0);
         assertEquals("tools[0]", entity.get("field").asText());
@@ -89,15 +93,15 @@ class PiiStageTest {
         String stop = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"END\",\"" + PHONE + "\"]}";
         PiiPolicy pseudonymize = PiiPolicy.parse(Map.of("PHONE_NUMBER", "pseudonymize"));
         Map<String, Long> counts = new HashMap<>();
-        ApiException s = assertThrows(ApiException.class, () -> stage(pseudonymize).completion("r5", counts::putAll, chat(stop)));
+        ApiException s = assertThrows(ApiException.class, () -> stage(pseudonymize).completion(tenant(pseudonymize), "r5", counts::putAll, chat(stop)));
         assertEquals("stop[1]", s.sovereign.get("entities").get(0).get("field").asText(), "a pseudonym in a stop sequence would change it");
         assertEquals(Map.of("PHONE_NUMBER", 1L), counts);
-        PiiStage.Passed allowed = stage(PiiPolicy.DEFAULT).completion("r6", c -> {}, chat(stop));
+        PiiStage.Passed allowed = stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r6", c -> {}, chat(stop));
         assertEquals(java.util.List.of("END", PHONE), allowed.request().stop(), "allowed types pass unchanged");
 
         String schema = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\","
                 + "\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"string\",\"enum\":[\"" + RRN + "\"]}}}}";
-        ApiException f = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion("r7", c -> {}, chat(schema)));
+        ApiException f = assertThrows(ApiException.class, () -> stage(PiiPolicy.DEFAULT).completion(tenant(PiiPolicy.DEFAULT), "r7", c -> {}, chat(schema)));
         assertEquals("response_format", f.sovereign.get("entities").get(0).get("field").asText());
     }
 }
