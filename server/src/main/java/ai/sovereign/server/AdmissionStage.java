@@ -26,12 +26,14 @@ final class AdmissionStage implements AutoCloseable {
     static final int TEMPLATE_ALLOWANCE = 64, PER_MESSAGE_ALLOWANCE = 16;
 
     private final Tenancy tenancy;
+    private final Metrics metrics;
     private final Set<Ticket> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService renewals = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("sovereign-lease-renewal").factory());
 
-    AdmissionStage(Tenancy tenancy) {
+    AdmissionStage(Tenancy tenancy, Metrics metrics) {
         this.tenancy = tenancy;
+        this.metrics = metrics;
         long every = Tenancy.LEASE.toMillis() / 2;
         renewals.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }
@@ -47,8 +49,13 @@ final class AdmissionStage implements AutoCloseable {
                 open.add(a.ticket());
             }
             case Admission.Refused r when r.status() == 401 -> throw ConfigTenants.invalidKey("the API key's tenant no longer exists");
-            case Admission.Refused r -> throw new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),
-                    (int) Math.min(Integer.MAX_VALUE, r.retryAfterSeconds()));
+            case Admission.Refused r -> {
+                if (r.message().startsWith("model " + model)) { // the model's fair-share queue, not the tenant's quota
+                    metrics.rejected(model);
+                }
+                throw new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),
+                        (int) Math.min(Integer.MAX_VALUE, r.retryAfterSeconds()));
+            }
         }
     }
 

@@ -61,7 +61,7 @@ final class SovereignServer implements AutoCloseable {
         this.router = new Router(fleet);
         Metrics metrics = new Metrics(models);
         this.tenancy = openTenancy(config, metrics);
-        this.admission = new AdmissionStage(tenancy);
+        this.admission = new AdmissionStage(tenancy, metrics);
         this.tenants = new StoreTenants(tenancy, config);
         Embeddings embeddings = new Embeddings(Math.max(1, Runtime.getRuntime().availableProcessors()));
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
