@@ -125,8 +125,12 @@ final class LedgerRecorder implements AutoCloseable {
             return;
         }
         String node = trace != null && trace.served() != null ? trace.served().id : Fleet.LOCAL;
+        long in = e.promptTokens();
+        if (e.status() == 200 && in == 0 && e.completionTokens() == 0 && !node.equals(Fleet.LOCAL)) {
+            in = ticket.reservedTokens(); // a node that served without reporting usage is charged the whole reservation
+        }
         try {
-            ticket.settle(ex.requestId, new ai.sovereign.server.tenancy.Metering.Usage(e.promptTokens(), e.completionTokens(), node,
+            ticket.settle(ex.requestId, new ai.sovereign.server.tenancy.Metering.Usage(in, e.completionTokens(), node,
                     nanos / 1_000_000, energyMillijoules / 1000.0));
         } catch (RuntimeException failure) {
             Log.error("tenancy: cannot settle request " + ex.requestId + " (" + failure.getClass().getSimpleName() + ": "
