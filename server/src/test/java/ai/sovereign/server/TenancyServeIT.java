@@ -233,6 +233,10 @@ class TenancyServeIT {
             assertTrue(entries.stream().anyMatch(e -> e instanceof AuditEntry.Outcome o && o.status() == 429),
                     "refusals by quota are ledger refusal entries");
             assertFalse(s.stderr().contains(storeKey) || s.stderr().contains(newKey), "keys are never logged");
+            String metrics = call(s, "GET", "/metrics", null, null).body();
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("sovereign_tenant_tokens_total{") && l.contains("tenant=\"team\"")),
+                    "per-tenant series on /metrics");
+            assertTrue(metrics.contains("sovereign_fair_queue_running{model=\"stories\"}"), "the local model has a fair-share queue");
         }
     }
 
