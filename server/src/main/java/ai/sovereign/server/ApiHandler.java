@@ -2,6 +2,7 @@ package ai.sovereign.server;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.sovereign.server.tenancy.ApiKey;
 import java.io.IOException;
 import java.util.UUID;
 import org.eclipse.jetty.server.Handler;
@@ -21,7 +22,9 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final Metrics metrics;
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
-    private volatile Tenants tenants;
+    private volatile StoreTenants tenants;
+    private final ai.sovereign.server.tenancy.TenancyApi tenancyApi;
+    private final AdmissionStage admission;
     private final java.util.function.Supplier<Fleet> fleet;
     private volatile java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> reload = () -> {
         throw ApiException.notFound("no route for POST /admin/reload");
@@ -30,9 +33,11 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private volatile boolean ready;
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, Tenants tenants,
-               java.util.function.Supplier<Fleet> fleet) {
+    ApiHandler(ModelRegistry models, InferencePipeline pipeline, Metrics metrics, LedgerRecorder recorder, StoreTenants tenants,
+               ai.sovereign.server.tenancy.TenancyApi tenancyApi, AdmissionStage admission, java.util.function.Supplier<Fleet> fleet) {
         this.tenants = tenants;
+        this.tenancyApi = tenancyApi;
+        this.admission = admission;
         this.fleet = fleet;
         this.models = models;
         this.pipeline = pipeline;
@@ -41,7 +46,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         this.ledgerApi = new LedgerApi(recorder.ledger());
     }
 
-    void tenants(Tenants value) {
+    void tenants(StoreTenants value) {
         tenants = value;
     }
 
@@ -73,16 +78,20 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             String path = ex.path();
             String method = ex.method();
             route = path;
-            if (path.startsWith("/v1/")) {
-                ex.tenant(tenants.authenticate(ex.header("Authorization")));
+            Tenants.Caller caller = null;
+            if (path.startsWith("/v1/") || path.startsWith("/admin/")) {
+                caller = tenants.authenticate(ex.header("Authorization"));
+                ex.tenant(caller.tenant());
             }
             switch (path) {
                 case "/v1/chat/completions", "/v1/completions" -> {
                     requireMethod(ex, "POST");
+                    caller.require(ApiKey.Scope.INFERENCE, path);
                     pipeline.handle(ex, path.equals("/v1/chat/completions"));
                 }
                 case "/v1/embeddings" -> {
                     requireMethod(ex, "POST");
+                    caller.require(ApiKey.Scope.INFERENCE, path);
                     pipeline.embed(ex);
                 }
                 case "/v1/models" -> {
@@ -99,12 +108,12 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 }
                 case "/admin/fleet" -> {
                     requireMethod(ex, "GET");
-                    requireOperator(ex);
+                    caller.require(ApiKey.Scope.ADMIN, path);
                     ex.json(200, fleet.get().report(System.nanoTime() - startedNanos));
                 }
                 case "/admin/reload" -> {
                     requireMethod(ex, "POST");
-                    requireOperator(ex);
+                    caller.require(ApiKey.Scope.ADMIN, path);
                     ex.json(200, reload.get());
                 }
                 case "/metrics" -> {
@@ -117,6 +126,9 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                         route = LedgerApi.route(path);
                         requireMethod(ex, "GET");
                         ledgerApi.serve(ex, path);
+                    } else if (ai.sovereign.server.tenancy.TenancyApi.serves(path)) {
+                        route = path.startsWith("/admin/") ? "/admin/tenancy" : path;
+                        tenancy(ex, caller);
                     } else if (path.startsWith("/v1/models/") && method.equals("GET")) {
                         ex.json(200, model(path.substring("/v1/models/".length())));
                     } else {
@@ -142,6 +154,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
             respond(ex, new ApiException(500, "server_error", "internal_error", null,
                     "internal error; request id " + ex.requestId, null));
         } finally {
+            admission.release(ex);
             inFlight.decrementAndGet();
             metrics.request(route, status);
         }
@@ -168,19 +181,26 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         ex.error(e);
     }
 
-    /** Until admin keys exist (tenants store), {@code /admin/} answers callers on this machine only. */
-    private static void requireOperator(Exchange ex) {
-        String remote = Request.getRemoteAddr(ex.request);
-        boolean loopback;
-        try {
-            loopback = java.net.InetAddress.ofLiteral(remote).isLoopbackAddress();
-        } catch (IllegalArgumentException e) {
-            loopback = false;
+    /**
+     * The tenants store's admin API ({@code /admin/…}, admin scope) and a tenant's own usage ({@code GET /v1/usage}):
+     * a caller sees only its own tenant's usage (an organization's includes its projects).
+     */
+    private void tenancy(Exchange ex, Tenants.Caller caller) throws IOException {
+        String body = ex.method().equals("GET") || ex.method().equals("DELETE") ? ""
+                : new String(ex.body(MAX_ADMIN_BODY), java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Map<String, String> query = new java.util.HashMap<>();
+        org.eclipse.jetty.util.Fields fields = Request.extractQueryParameters(ex.request);
+        fields.forEach(f -> query.put(f.getName(), f.getValue()));
+        ai.sovereign.server.tenancy.TenancyApi.Reply reply = tenancyApi.handle(tenants.principal(caller), ex.method(), ex.path(), query, body);
+        if (reply.status() >= 400) {
+            com.fasterxml.jackson.databind.JsonNode error = Json.parseBody(reply.json().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            throw new ApiException(reply.status(), error.at("/error/type").asText(), error.at("/error/code").asText(), null,
+                    error.at("/error/message").asText(), null);
         }
-        if (!loopback) {
-            throw new ApiException(403, "permission_error", "admin_only", null, "/admin/ is open to callers on the server's own machine only", null);
-        }
+        ex.text(reply.status(), "application/json", reply.json());
     }
+
+    private static final int MAX_ADMIN_BODY = 1 << 20;
 
     private static void requireMethod(Exchange ex, String method) {
         if (!ex.method().equals(method)) {

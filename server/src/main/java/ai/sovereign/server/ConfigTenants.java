@@ -4,6 +4,7 @@ import ai.sovereign.policy.DataPolicy;
 import ai.sovereign.policy.Jurisdiction;
 import ai.sovereign.policy.PiiPolicy;
 import ai.sovereign.policy.SecurityTier;
+import ai.sovereign.server.tenancy.ApiKey;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,12 +25,12 @@ import java.util.Set;
 final class ConfigTenants implements Tenants {
     static final String DEFAULT = "default";
 
-    private record Key(byte[] sha256, Tenant tenant) {}
+    private record Key(byte[] sha256, Caller caller) {}
 
     private final List<Key> keys;
-    private final Tenant fallback;
+    private final Caller fallback;
 
-    private ConfigTenants(List<Key> keys, Tenant fallback) {
+    private ConfigTenants(List<Key> keys, Caller fallback) {
         this.keys = keys;
         this.fallback = fallback;
     }
@@ -37,7 +38,8 @@ final class ConfigTenants implements Tenants {
     static ConfigTenants from(ServerConfig config) {
         Jurisdiction local = Jurisdiction.of(config.localOrDefault().jurisdictionOrDefault());
         if (config.tenantsOrEmpty().isEmpty()) {
-            return new ConfigTenants(List.of(), new Tenant(DEFAULT, "", new DataPolicy(Set.of(local), null, Set.of()), config.piiPolicy()));
+            return new ConfigTenants(List.of(), new Caller(new Tenant(DEFAULT, "", new DataPolicy(Set.of(local), null, Set.of()), config.piiPolicy()),
+                    java.util.EnumSet.allOf(ApiKey.Scope.class))); // loopback only: the operator's own machine
         }
         List<Key> keys = new ArrayList<>();
         for (ServerConfig.TenantEntry t : config.tenantsOrEmpty()) {
@@ -45,10 +47,21 @@ final class ConfigTenants implements Tenants {
             PiiPolicy pii = t.pii() == null && t.id().equals(DEFAULT) ? config.piiPolicy() : PiiPolicy.parse(t.pii());
             for (ServerConfig.ApiKey k : t.apiKeys() == null ? List.<ServerConfig.ApiKey>of() : t.apiKeys()) {
                 byte[] hash = HexFormat.of().parseHex(k.sha256().toLowerCase(Locale.ROOT));
-                keys.add(new Key(hash, new Tenant(t.id(), "sha256:" + k.sha256().toLowerCase(Locale.ROOT).substring(0, 8), data, pii)));
+                keys.add(new Key(hash, new Caller(new Tenant(t.id(), "sha256:" + k.sha256().toLowerCase(Locale.ROOT).substring(0, 8), data, pii),
+                        scopes(k))));
             }
         }
         return new ConfigTenants(keys, null);
+    }
+
+    /** A bootstrap key's scopes: {@code scopes: [inference, auditor, admin]}; absent: inference. */
+    private static Set<ApiKey.Scope> scopes(ServerConfig.ApiKey k) {
+        if (k.scopes() == null || k.scopes().isEmpty()) {
+            return Set.of(ApiKey.Scope.INFERENCE);
+        }
+        Set<ApiKey.Scope> out = java.util.EnumSet.noneOf(ApiKey.Scope.class);
+        k.scopes().forEach(s -> out.add(ApiKey.Scope.parse(s)));
+        return out;
     }
 
     private static DataPolicy dataPolicy(ServerConfig.TenantEntry t, Jurisdiction local) {
@@ -72,6 +85,10 @@ final class ConfigTenants implements Tenants {
             String at = "tenants[" + i + "]";
             if (t.id() == null || t.id().isBlank()) {
                 throw new IllegalArgumentException(at + ".id: every tenant needs an id");
+            }
+            if (!t.id().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+                throw new IllegalArgumentException(at + ".id: '" + t.id() + "' must be 1-63 lowercase letters, digits, '.', '_' or '-' "
+                        + "(the tenants store's ids)");
             }
             if (!ids.add(t.id())) {
                 throw new IllegalArgumentException(at + ".id: tenant " + t.id() + " is configured twice");
@@ -104,14 +121,26 @@ final class ConfigTenants implements Tenants {
                 if (!hashes.add(h.toLowerCase(Locale.ROOT))) {
                     throw new IllegalArgumentException(at + ".api_keys[" + k + "].sha256: the same key is registered twice");
                 }
+                try {
+                    scopes(keys.get(k));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(at + ".api_keys[" + k + "].scopes: " + e.getMessage());
+                }
             }
             if (t.quotas() != null) {
                 nonNegative(at + ".quotas.requests_per_minute", t.quotas().requestsPerMinute());
                 nonNegative(at + ".quotas.tokens_per_minute", t.quotas().tokensPerMinute());
                 nonNegative(at + ".quotas.tokens_per_day", t.quotas().tokensPerDay());
             }
-            if (t.share() != null && t.share().weight() != null && !(t.share().weight() > 0)) {
-                throw new IllegalArgumentException(at + ".share.weight: must be > 0");
+            if (t.share() != null && t.share().weight() != null && !(t.share().weight() >= 1 && t.share().weight() <= 10_000)) {
+                throw new IllegalArgumentException(at + ".share.weight: must be within 1..10000, was " + t.share().weight());
+            }
+            try {
+                if (t.share() != null && t.share().priority() != null) {
+                    ai.sovereign.server.tenancy.Tenant.Priority.parse(t.share().priority());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(at + ".share.priority: " + e.getMessage());
             }
         }
     }
@@ -160,7 +189,7 @@ final class ConfigTenants implements Tenants {
     }
 
     @Override
-    public Tenant authenticate(String authorization) {
+    public Caller authenticate(String authorization) {
         if (fallback != null) {
             return fallback;
         }
@@ -169,10 +198,10 @@ final class ConfigTenants implements Tenants {
             throw invalidKey("no API key: send Authorization: Bearer <key>");
         }
         byte[] presented = sha256(key);
-        Tenant found = null;
+        Caller found = null;
         for (Key k : keys) {
             if (MessageDigest.isEqual(k.sha256, presented) & found == null) {
-                found = k.tenant;
+                found = k.caller;
             }
         }
         if (found == null) {
@@ -186,7 +215,7 @@ final class ConfigTenants implements Tenants {
         return !keys.isEmpty();
     }
 
-    private static ApiException invalidKey(String message) {
+    static ApiException invalidKey(String message) {
         return new ApiException(401, "invalid_request_error", "invalid_api_key", null, message, null);
     }
 

@@ -30,6 +30,16 @@ final class Exchange {
     private Tenant tenant;
     /** This request's routing record, once routed. */
     private RouteTrace trace;
+    /** This request's admission (its reservation of tokens and its fair-share slot), once admitted. */
+    private ai.sovereign.server.tenancy.Ticket ticket;
+
+    ai.sovereign.server.tenancy.Ticket ticket() {
+        return ticket;
+    }
+
+    void ticket(ai.sovereign.server.tenancy.Ticket value) {
+        ticket = value;
+    }
 
     Tenant tenant() {
         return tenant;

@@ -22,19 +22,25 @@ import java.util.concurrent.TimeUnit;
  * The request pipeline for generations, top to bottom:
  * <pre>
  *   parse and validate (OpenAI semantics)        CompletionRequest.parse
- *   authenticate (key -> tenant)                  ApiHandler, Tenants (the exchange carries the tenant)
+ *   authenticate (key -> tenant, scopes)          ApiHandler, StoreTenants (store key, else config key) -> 401 / 403 insufficient_scope
  *   guard personal data (tenant's PII policy)     guard()   -> 400 pii_blocked, or redacted/pseudonymized texts
  *   route (policy + model + fleet -> candidates)  Router    -> 403 jurisdiction_policy / 503 no_capacity
  *   try candidates in order, each at most once:
- *     remote node                                 RemoteRelay (decision at its first event; failover before it)
+ *     remote node:
+ *       admit (estimate + max_tokens)             AdmissionStage -> 429 rate_limited / quota_exceeded, Retry-After
+ *       relay                                     RemoteRelay (decision at its first event; failover before it)
  *     local engine:
  *       prompt (chat template, tokenizer, limits) tokens()
+ *       admit (exact prompt + max_tokens x n)     AdmissionStage (fair-share queue of the model) -> 429
  *       record the decision (durable entry)       record()  -> x-sovereign-ledger-index
  *       generate (continuous batching), stream    submit(), Response (pseudonyms restored, also across chunks)
  *   every attempt failed                          502 upstream_error
  *   meter                                         metrics.recordGeneration()
- *   record the outcome (second ledger entry)      recordOutcome()
+ *   record the outcome (second ledger entry)      recordOutcome() -> LedgerRecorder.finish settles the reservation
+ *                                                 (real tokens, node, time, energy); ApiHandler releases an unsettled one
  * </pre>
+ * Admission comes after the guard and routing (a request refused by policy takes no quota) and before the decision
+ * entry, so a 429 is a ledger refusal like any other refusal; one request holds one reservation across its failovers.
  * The decision entry is fsynced before the first response byte (guarantee 3): on the local engine before
  * generation starts, on a remote node once it has answered (so the entry lists the attempts that failed before);
  * the outcome is queued however the request ends (success, error, timeout, cancel, client gone).
@@ -56,9 +62,11 @@ final class InferencePipeline {
     private final PiiStage pii;
     private final Router router;
     private final RemoteRelay relay;
+    private final AdmissionStage admission;
 
     InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings,
-                      LedgerRecorder ledger, PiiStage pii, Router router, RemoteRelay relay) {
+                      LedgerRecorder ledger, PiiStage pii, Router router, RemoteRelay relay, AdmissionStage admission) {
+        this.admission = admission;
         this.pii = pii;
         this.router = router;
         this.relay = relay;
@@ -103,6 +111,7 @@ final class InferencePipeline {
         Fleet.Node local = trace.node(Fleet.LOCAL);
         trace.attempt(local.id, "selected");
         trace.served(local);
+        admission.admit(ex, Embeddings.MODEL_ID, AdmissionStage.estimate(inputs, inputs.size()));
         long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, embeddings.sha256());
         ex.header("x-sovereign-ledger-index", Long.toString(decision));
         long start = System.nanoTime();
@@ -152,6 +161,7 @@ final class InferencePipeline {
             }
         }
         RouteTrace trace = router.route(ex, ex.tenant(), model.name());
+        admission.admit(ex, model.name(), AdmissionStage.estimate(inputs, inputs.size()));
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
         for (String id : trace.candidates) {
@@ -209,7 +219,11 @@ final class InferencePipeline {
         String endpoint = chat ? "/v1/chat/completions" : "/v1/completions";
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
-        RemoteRelay.Job job = new RemoteRelay.Job(request, (ObjectNode) raw, request != parsed, guarded.pseudonyms(), model, endpoint,
+        ObjectNode clientBody = (ObjectNode) raw;
+        if (request.maxTokens() == null) { // bounded upstream as reserved
+            clientBody = clientBody.deepCopy().put("max_tokens", limits.defaultMaxTokens());
+        }
+        RemoteRelay.Job job = new RemoteRelay.Job(request, clientBody, request != parsed, guarded.pseudonyms(), model, endpoint,
                 start, deadline);
         for (String id : trace.candidates) {
             Fleet.Node node = trace.node(id);
@@ -228,6 +242,7 @@ final class InferencePipeline {
                 }
                 return;
             }
+            admission.admit(ex, model.name(), remoteEstimate(raw, request));
             if (relay.attempt(ex, job, node, trace)) {
                 return;
             }
@@ -242,6 +257,7 @@ final class InferencePipeline {
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
         TokenConstraint.Factory constraint = constraint(request);
+        admission.admit(ex, model.name(), prompt.length + (long) maxTokens * request.n());
         long decision = record(ex, endpoint, model.name(), model.sha256());
         provenance(ex, model, decision);
         long start = System.nanoTime();
@@ -272,6 +288,18 @@ final class InferencePipeline {
                             ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
             recordOutcome(ex, decision, status, choices, prompt.length, start);
         }
+    }
+
+    /** A remote node's reservation: the client's texts as an upper estimate of the prompt, plus max_tokens (or the default) per choice. */
+    private long remoteEstimate(JsonNode raw, CompletionRequest request) {
+        List<String> texts = new ArrayList<>();
+        for (String field : new String[] {"messages", "prompt", "tools"}) {
+            if (raw.has(field)) {
+                texts.add(raw.get(field).toString());
+            }
+        }
+        long maxTokens = request.maxTokens() != null ? request.maxTokens() : limits.defaultMaxTokens();
+        return AdmissionStage.estimate(texts, request.chat() ? request.messages().size() : 1) + maxTokens * request.n();
     }
 
     /**

@@ -135,6 +135,32 @@ final class LedgerRecorder implements AutoCloseable {
                 e.firstTokenNanos() > 0 ? Math.max(0, e.firstTokenNanos() - e.startNanos()) / 1_000_000 : -1,
                 energyMillijoules, e.texts() == null ? null : hmac.hashTexts(e.texts()));
         track(ledger.appendAsync(o.encode()), ex.requestId);
+        settle(ex, e, trace, nanos, energyMillijoules);
+    }
+
+    /** Meter: the admitted request's reservation settles to the same counts, node, time and energy as its outcome entry. */
+    private static void settle(Exchange ex, Ending e, RouteTrace trace, long nanos, long energyMillijoules) {
+        ai.sovereign.server.tenancy.Ticket ticket = ex.ticket();
+        if (ticket == null) {
+            return;
+        }
+        String node = trace != null && trace.served() != null ? trace.served().id : Fleet.LOCAL;
+        long in = e.promptTokens();
+        if (e.status() == 200 && in == 0 && e.completionTokens() == 0 && !node.equals(Fleet.LOCAL)) {
+            in = ticket.reservedTokens(); // a node that served without reporting usage is charged the whole reservation
+        }
+        try {
+            ticket.settle(ex.requestId, new ai.sovereign.server.tenancy.Metering.Usage(in, e.completionTokens(), node,
+                    nanos / 1_000_000, energyMillijoules / 1000.0));
+        } catch (RuntimeException failure) {
+            Log.error("tenancy: cannot settle request " + ex.requestId + " (" + failure.getClass().getSimpleName() + ": "
+                    + failure.getMessage() + "); its reservation stays counted");
+        }
+    }
+
+    /** Writes an admin event of the tenants store (its outbox, drained periodically) durably. */
+    void admin(AuditEntry.AdminEvent event) {
+        ledger.append(event.encode());
     }
 
     /** Records an inference request refused before its decision (see the class comment). */

@@ -43,6 +43,11 @@ final class Metrics {
             .help("Requests the PII guard refused: reason policy (a blocked type) or fault (fail closed)")
             .labelNames("reason").register(registry);
 
+    /** The registry {@code /metrics} scrapes, for series registered elsewhere (the tenants store's). */
+    PrometheusRegistry registry() {
+        return registry;
+    }
+
     Metrics(ModelRegistry models) {
         GaugeWithCallback.builder().name("sovereign_queue_depth").help("Requests waiting for a sequence slot")
                 .labelNames("model").callback(cb -> models.all().forEach(m -> {

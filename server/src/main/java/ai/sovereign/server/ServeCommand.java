@@ -51,15 +51,16 @@ final class ServeCommand implements Callable<Integer> {
             cfg = cfg.withHost(host);
         }
         String listen = cfg.serverOrDefault().hostOrDefault();
-        boolean keys = ConfigTenants.from(cfg).hasKeys();
-        if (!isLoopback(listen) && !keys) {
-            throw new IllegalArgumentException("listening on " + listen + " requires at least one tenant with an API key "
-                    + "(tenants: [{id, api_keys: [{sha256}]}] in sovereign.yaml); without one, serve on 127.0.0.1 (the default)");
-        }
-        if (cfg.tenantsOrEmpty().isEmpty()) {
-            Log.warn("no tenants configured: callers are tenant 'default'; listening on loopback only");
-        }
         SovereignServer server = new SovereignServer(cfg, configSource);
+        if (!isLoopback(listen) && !server.hasKeys()) {
+            server.close();
+            throw new IllegalArgumentException("listening on " + listen + " requires at least one tenant with an API key "
+                    + "(tenants: [{id, api_keys: [{sha256}]}] in sovereign.yaml, or `sovereign keys create` in the tenants store); "
+                    + "without one, serve on 127.0.0.1 (the default)");
+        }
+        if (!server.hasKeys()) {
+            Log.warn("no tenants with keys: callers are tenant 'default'; listening on loopback only");
+        }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             Log.info("shutting down: finishing in-flight requests");
             server.close();

@@ -136,7 +136,8 @@ record ServerConfig(
 
     record Share(Double weight, String priority) {}
 
-    record ApiKey(String sha256) {}
+    /** A bootstrap key: the SHA-256 of the key and its scopes ({@code inference}, {@code auditor}, {@code admin}; absent: inference). */
+    record ApiKey(String sha256, List<String> scopes) {}
 
     /**
      * Routing to remote nodes (all keys optional): active health probes every {@code health_interval_ms} (default

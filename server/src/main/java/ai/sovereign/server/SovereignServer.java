@@ -35,6 +35,11 @@ final class SovereignServer implements AutoCloseable {
     private ServerConfig config;
     private HealthProbes probes;
     private boolean started;
+    private final ai.sovereign.server.tenancy.Tenancy tenancy;
+    private final AdmissionStage admission;
+    private final java.util.concurrent.ScheduledExecutorService tenancyTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sovereign-tenancy").factory());
+    private volatile StoreTenants tenants;
 
     SovereignServer(ServerConfig config, String configSource) {
         this.config = config;
@@ -56,10 +61,14 @@ final class SovereignServer implements AutoCloseable {
         this.probes = probes(fleet, routing);
         this.router = new Router(fleet);
         Metrics metrics = new Metrics(models);
+        this.tenancy = openTenancy(config, metrics);
+        this.admission = new AdmissionStage(tenancy, metrics);
+        this.tenants = new StoreTenants(tenancy, config);
         InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
-                PiiStage.open(config, metrics), router, new RemoteRelay(new RemoteClient(egress), ledger, metrics));
+                PiiStage.open(config, metrics), router, new RemoteRelay(new RemoteClient(egress), ledger, metrics), admission);
         metrics.fleet(router::fleet);
-        this.handler = new ApiHandler(models, pipeline, metrics, ledger, ConfigTenants.from(config), router::fleet);
+        this.handler = new ApiHandler(models, pipeline, metrics, ledger, tenants, new ai.sovereign.server.tenancy.TenancyApi(tenancy), admission,
+                router::fleet);
         handler.onReload(this::reload);
 
         // Jetty's own threads only move bytes; ApiHandler runs every request on a virtual thread.
@@ -75,6 +84,44 @@ final class SovereignServer implements AutoCloseable {
         connector.setIdleTimeout(300_000);
         jetty.addConnector(connector);
         jetty.setHandler(handler);
+    }
+
+    /**
+     * The tenants store ({@code store.url}): config tenants mirrored in, one fair-share queue per local chat model
+     * (its engine's sequences run, its queue length waits), per-tenant metrics, and its admin events drained into the
+     * ledger now, then every second and at shutdown.
+     */
+    private ai.sovereign.server.tenancy.Tenancy openTenancy(ServerConfig config, Metrics metrics) {
+        ai.sovereign.server.tenancy.Tenancy t = ai.sovereign.server.tenancy.Tenancy.open(config.storeOrDefault().url());
+        Log.info("tenants: " + t.description());
+        StoreTenants.mirror(t, config);
+        for (ModelRegistry.Entry m : models.all()) {
+            if (m.engine() != null && m.kind().equals("chat")) {
+                int queued = config.localOrDefault().maxQueued() != null ? config.localOrDefault().maxQueued() : 256;
+                t.capacity(m.name(), m.engine().maxSequences(), queued);
+            }
+        }
+        t.registerMetrics(metrics.registry());
+        t.drainAdminEvents(ledger::admin);
+        tenancyTimer.scheduleWithFixedDelay(this::tenancyTick, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return t;
+    }
+
+    private void tenancyTick() {
+        try {
+            if (tenancy != null && tenants != null) {
+                tenancy.drainAdminEvents(ledger::admin);
+                tenants.refresh();
+            }
+        } catch (RuntimeException e) {
+            Log.warn("tenants: cannot drain admin events to the ledger now (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                    + "); retrying in 1 s");
+        }
+    }
+
+    /** Whether a tenant can authenticate (a key in the store or the config): listening beyond loopback requires it. */
+    boolean hasKeys() {
+        return tenants.hasKeys();
     }
 
     /** One admin entry per registered model (and the embedded embedding model): what may be served, on which weights. */
@@ -121,13 +168,14 @@ final class SovereignServer implements AutoCloseable {
         }
         ServerConfig next;
         Fleet fleet;
-        Tenants tenants;
+        StoreTenants tenants;
         try {
             next = config.withReloadable(ServerConfig.load(java.nio.file.Path.of(configSource)));
             Fleet.check(next);
             ConfigTenants.check(next);
             fleet = withLocalQueues(Fleet.from(next, localModels));
-            tenants = ConfigTenants.from(next);
+            StoreTenants.mirror(tenancy, next);
+            tenants = new StoreTenants(tenancy, next);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
         }
@@ -148,6 +196,7 @@ final class SovereignServer implements AutoCloseable {
         egress.allow(both);
         router.swap(fleet);
         handler.tenants(tenants);
+        this.tenants = tenants;
         egress.allow(destinations);
         probes.close();
         probes = probes(fleet, next.routingOrDefault());
@@ -233,6 +282,14 @@ final class SovereignServer implements AutoCloseable {
             Log.warn("stopping the HTTP server: " + e.getMessage());
         }
         models.close();
+        tenancyTimer.shutdownNow();
+        admission.close();
+        try {
+            tenancy.drainAdminEvents(ledger::admin);
+        } catch (RuntimeException e) {
+            Log.warn("tenants: admin events not drained at shutdown (the next start drains them): " + e.getMessage());
+        }
+        tenancy.close();
         ledger.close(); // after every in-flight request queued its outcome: commits them, publishes a final checkpoint
     }
 }

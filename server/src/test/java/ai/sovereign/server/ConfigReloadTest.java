@@ -25,9 +25,12 @@ class ConfigReloadTest {
             y.append(RemoteRoutingTest.node(n, "high"));
         }
         y.append("tenants:\n  - { id: t, jurisdictions: ").append(tenantJurisdictions)
-                .append(", api_keys: [ { sha256: \"").append(RemoteRoutingTest.sha("key-t")).append("\" } ] }\n");
+                .append(", api_keys: [ { sha256: \"").append(RemoteRoutingTest.sha("key-t")).append("\", scopes: [inference, admin] },")
+                .append(" { sha256: \"").append(RemoteRoutingTest.sha("key-user")).append("\" } ] }\n");
         return y.toString();
     }
+
+    private static final Map<String, String> ADMIN = Map.of("Authorization", "Bearer key-t");
 
     private static HttpResponse<String> ask(SovereignServer s) throws Exception {
         return Fleets.post(s, "/v1/chat/completions", RemoteRoutingTest.chat("x", false), Map.of("Authorization", "Bearer key-t"));
@@ -42,7 +45,7 @@ class ConfigReloadTest {
             assertEquals("kr-1", ask(server).headers().firstValue("x-sovereign-node").orElseThrow());
 
             Files.writeString(file, prefix + config("[KR, US]", us));
-            HttpResponse<String> reload = Fleets.post(server, "/admin/reload", "", Map.of());
+            HttpResponse<String> reload = Fleets.post(server, "/admin/reload", "", ADMIN);
             assertEquals(200, reload.statusCode(), reload.body());
             JsonNode result = Json.parseBody(reload.body().getBytes(StandardCharsets.UTF_8));
             assertEquals("[\"t\"]", result.path("widened").toString());
@@ -63,15 +66,21 @@ class ConfigReloadTest {
             assertTrue(widened >= 0 && widened < index, "the widening precedes the first request served under it");
 
             Files.writeString(file, prefix + config("[US]", us));
-            HttpResponse<String> narrowed = Fleets.post(server, "/admin/reload", "", Map.of());
+            HttpResponse<String> narrowed = Fleets.post(server, "/admin/reload", "", ADMIN);
             assertEquals("[]", Json.parseBody(narrowed.body().getBytes(StandardCharsets.UTF_8)).path("widened").toString(), "narrowing is no widening");
 
             Files.writeString(file, prefix + config("[XX]", us));
-            HttpResponse<String> invalid = Fleets.post(server, "/admin/reload", "", Map.of());
+            HttpResponse<String> invalid = Fleets.post(server, "/admin/reload", "", ADMIN);
             assertEquals(400, invalid.statusCode());
             assertTrue(invalid.body().contains("tenants[0].jurisdictions"), invalid.body());
             assertEquals("us-1", ask(server).headers().firstValue("x-sovereign-node").orElseThrow(), "a rejected reload changes nothing");
             assertEquals(1, kr.completions().size(), "nothing reached the removed node after the reload");
+
+            HttpResponse<String> user = Fleets.post(server, "/admin/reload", "", Map.of("Authorization", "Bearer key-user"));
+            assertEquals(403, user.statusCode(), "an inference key cannot reload");
+            assertTrue(user.body().contains("insufficient_scope"), user.body());
+            assertEquals(401, Fleets.post(server, "/admin/reload", "", Map.of()).statusCode(), "no key, no admin");
+            assertEquals(401, Fleets.get(server, "/admin/fleet").statusCode(), "the fleet report needs an admin key too");
         }
     }
 }

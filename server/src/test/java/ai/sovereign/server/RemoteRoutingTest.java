@@ -410,6 +410,6 @@ class RemoteRoutingTest {
         assertEquals("H100", n.acceleratorType);
         assertEquals(8, n.acceleratorCount);
         assertEquals("LGAI-EXAONE/EXAONE-3.5-32B-Instruct", n.models.get("m"));
-        assertEquals("ministry-a", ConfigTenants.from(config).authenticate("Bearer k").id());
+        assertEquals("ministry-a", ConfigTenants.from(config).authenticate("Bearer k").tenant().id());
     }
 }
