@@ -30,7 +30,22 @@ public final class Metering {
 
     /** Usage of one tenant on one model and node over one UTC day. */
     public record Rollup(String tenant, String model, String node, LocalDate day, long requests, long tokensIn, long tokensOut,
-                         long durationMillis, double energyJoules) {}
+                         long durationMillis, double energyJoules) {
+        /** The row as the admin API and {@code tenants usage --format json} print it. */
+        public java.util.Map<String, Object> fields() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("day", day.toString());
+            m.put("tenant", tenant);
+            m.put("model", model);
+            m.put("node", node);
+            m.put("requests", requests);
+            m.put("tokens_in", tokensIn);
+            m.put("tokens_out", tokensOut);
+            m.put("duration_ms", durationMillis);
+            m.put("energy_joules", energyJoules);
+            return m;
+        }
+    }
 
     /**
      * A grant whose tenant used less than {@code threshold} of its share of the model's served tokens

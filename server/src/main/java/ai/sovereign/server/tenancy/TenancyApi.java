@@ -190,17 +190,7 @@ public final class TenancyApi {
     private static List<Map<String, Object>> rollups(List<Metering.Rollup> rows) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Metering.Rollup r : rows) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("day", r.day().toString());
-            m.put("tenant", r.tenant());
-            m.put("model", r.model());
-            m.put("node", r.node());
-            m.put("requests", r.requests());
-            m.put("tokens_in", r.tokensIn());
-            m.put("tokens_out", r.tokensOut());
-            m.put("duration_ms", r.durationMillis());
-            m.put("energy_joules", r.energyJoules());
-            out.add(m);
+            out.add(r.fields());
         }
         return out;
     }

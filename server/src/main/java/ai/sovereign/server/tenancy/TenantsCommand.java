@@ -238,17 +238,7 @@ public final class TenantsCommand implements Runnable {
                 }
                 for (Metering.Rollup r : rows) {
                     if (json) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("day", r.day().toString());
-                        m.put("tenant", r.tenant());
-                        m.put("model", r.model());
-                        m.put("node", r.node());
-                        m.put("requests", r.requests());
-                        m.put("tokens_in", r.tokensIn());
-                        m.put("tokens_out", r.tokensOut());
-                        m.put("duration_ms", r.durationMillis());
-                        m.put("energy_joules", r.energyJoules());
-                        System.out.println(TenancyCli.line(m));
+                        System.out.println(TenancyCli.line(r.fields()));
                     } else {
                         System.out.println(String.join(",", r.day().toString(), TenancyCli.csv(r.tenant()), TenancyCli.csv(r.model()),
                                 TenancyCli.csv(r.node()), Long.toString(r.requests()), Long.toString(r.tokensIn()), Long.toString(r.tokensOut()),
