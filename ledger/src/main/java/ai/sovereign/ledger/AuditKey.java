@@ -2,20 +2,13 @@ package ai.sovereign.ledger;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
-import java.util.EnumSet;
 import java.util.HexFormat;
-import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -46,17 +39,7 @@ public final class AuditKey {
             if (!Files.exists(file)) {
                 create(file);
             }
-            try {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-                perms.retainAll(EnumSet.complementOf(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                        PosixFilePermission.OWNER_EXECUTE)));
-                if (!perms.isEmpty()) {
-                    throw new LedgerException("audit hash key " + file + " is accessible by group or others (mode "
-                            + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "); chmod 600 it");
-                }
-            } catch (UnsupportedOperationException e) {
-                // Not a POSIX file system: nothing to check.
-            }
+            Durable.requirePrivate(file, "audit hash key");
             String hex = Files.readString(file, StandardCharsets.UTF_8).strip();
             if (!hex.matches("[0-9a-f]{64}")) {
                 throw new LedgerException("audit hash key " + file + " is not 64 lowercase hex digits");
@@ -75,26 +58,11 @@ public final class AuditKey {
     private static void create(Path file) throws IOException {
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
-        Path parent = file.toAbsolutePath().getParent();
-        Durable.createDirectories(parent);
-        Path tmp = parent.resolve(".tmp-" + file.getFileName());
-        Files.deleteIfExists(tmp);
         try {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);
-        }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap((HexFormat.of().formatHex(secret) + "\n").getBytes(StandardCharsets.UTF_8)));
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            Durable.createPrivate(file, HexFormat.of().formatHex(secret) + "\n");
         } catch (FileAlreadyExistsException e) {
-            Files.deleteIfExists(tmp); // another process created it first: use theirs
-            return;
+            return; // another process created it first: use theirs
         }
-        Durable.fsyncDirectory(parent);
         LOG.log(System.Logger.Level.INFO, "ledger: created audit hash key " + file);
     }
 

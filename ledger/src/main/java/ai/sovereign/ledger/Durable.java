@@ -3,13 +3,18 @@ package ai.sovereign.ledger;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -93,6 +98,48 @@ final class Durable {
             for (Path dir : dirs) {
                 fsyncDirectory(dir);
             }
+        }
+    }
+
+    /**
+     * Creates {@code file} holding {@code content} for its owner only (mode 0600 where the file system is POSIX), the same
+     * crash-safe way: a temporary file written and fsynced, renamed into place, the directory fsynced. A key file is
+     * never visible with partial content or wider permissions.
+     */
+    static void createPrivate(Path file, String content) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        createDirectories(parent);
+        Path tmp = parent.resolve(".tmp-" + file.getFileName());
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(tmp);
+        }
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        fsyncDirectory(parent);
+    }
+
+    /** Refuses a key file that its group or others may access (POSIX file systems; elsewhere nothing to check). */
+    static void requirePrivate(Path file, String what) throws IOException {
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            perms.removeAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+            if (!perms.isEmpty()) {
+                throw new LedgerException(what + " " + file + " is accessible by group or others (mode "
+                        + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)) + "); chmod 600 it");
+            }
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: nothing to check.
         }
     }
 

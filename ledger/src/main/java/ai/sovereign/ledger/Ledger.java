@@ -7,21 +7,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -227,16 +221,7 @@ public final class Ledger implements AutoCloseable {
     static NoteSigner loadOrCreateKey(Path keyFile, String origin, int type) {
         try {
             if (Files.exists(keyFile)) {
-                try {
-                    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile);
-                    perms.retainAll(EnumSet.complementOf(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)));
-                    if (!perms.isEmpty()) {
-                        throw new LedgerException("key file " + keyFile + " is accessible by group or others (mode "
-                                + PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)) + "); chmod 600 it");
-                    }
-                } catch (UnsupportedOperationException e) {
-                    // Not a POSIX file system: nothing to check.
-                }
+                Durable.requirePrivate(keyFile, "key file");
                 Verification<NoteSigner> s = NoteSigner.parse(Files.readString(keyFile, StandardCharsets.UTF_8).strip());
                 if (!(s instanceof Verification.Ok<NoteSigner>(NoteSigner signer))) {
                     throw new LedgerException("key file " + keyFile + ": " + s.reason());
@@ -252,21 +237,7 @@ public final class Ledger implements AutoCloseable {
                 return signer;
             }
             NoteSigner signer = NoteSigner.generate(origin, type);
-            Path parent = keyFile.toAbsolutePath().getParent();
-            Durable.createDirectories(parent);
-            Path tmp = parent.resolve(".tmp-" + keyFile.getFileName());
-            Files.deleteIfExists(tmp);
-            try {
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException e) {
-                Files.createFile(tmp);
-            }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(ByteBuffer.wrap((signer.skey() + "\n").getBytes(StandardCharsets.UTF_8)));
-                ch.force(true);
-            }
-            Files.move(tmp, keyFile, StandardCopyOption.ATOMIC_MOVE);
-            Durable.fsyncDirectory(parent);
+            Durable.createPrivate(keyFile, signer.skey() + "\n");
             LOG.log(System.Logger.Level.INFO, "ledger: created signing key " + keyFile + " for " + signer.verifier().vkey());
             return signer;
         } catch (FileAlreadyExistsException e) {
