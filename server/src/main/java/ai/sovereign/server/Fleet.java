@@ -285,13 +285,6 @@ final class Fleet {
         return nodes.values().stream().filter(n -> !n.local()).toList();
     }
 
-    /** Model names some remote node serves. */
-    Set<String> remoteModels() {
-        Set<String> out = new HashSet<>();
-        remote().forEach(n -> out.addAll(n.models.keySet()));
-        return out;
-    }
-
     List<NodeFacts> facts() {
         long now = System.nanoTime();
         return nodes.values().stream().map(n -> n.facts(now)).toList();

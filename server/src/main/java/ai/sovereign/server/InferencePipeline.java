@@ -225,6 +225,7 @@ final class InferencePipeline {
         }
         RemoteRelay.Job job = new RemoteRelay.Job(request, clientBody, request != parsed, guarded.pseudonyms(), model, endpoint,
                 start, deadline);
+        long remoteReservation = -1;
         for (String id : trace.candidates) {
             Fleet.Node node = trace.node(id);
             if (System.nanoTime() >= deadline) {
@@ -242,7 +243,10 @@ final class InferencePipeline {
                 }
                 return;
             }
-            admission.admit(ex, model.name(), remoteEstimate(raw, request));
+            if (remoteReservation < 0) {
+                remoteReservation = remoteEstimate(raw, request); // once: later attempts keep the first reservation
+            }
+            admission.admit(ex, model.name(), remoteReservation);
             if (relay.attempt(ex, job, node, trace)) {
                 return;
             }
