@@ -81,19 +81,38 @@ final class Exchange {
         response.getHeaders().put(name, value);
     }
 
-    /** The body, refusing more than {@code limit} bytes with a 413 before reading them all. */
+    /**
+     * Bytes of an oversized body read and dropped before its 413 is sent. A client still sending when the server
+     * closes gets a TCP reset that can destroy the answer already in its receive buffer; so, like nginx's discarded
+     * bodies, the rest is read first and the connection stays usable. A larger body is refused without reading it.
+     */
+    private static final long DRAIN_LIMIT = 64L << 20;
+
+    /** The body, refusing more than {@code limit} bytes with a 413 (answered after draining what the client sends). */
     byte[] body(int limit) throws IOException {
         long declared = request.getLength();
-        if (declared > limit) {
-            throw ApiException.tooLarge(declared, limit);
-        }
         try (InputStream in = Request.asInputStream(request)) {
+            if (declared > limit) {
+                if (declared <= DRAIN_LIMIT) {
+                    drain(in);
+                }
+                throw ApiException.tooLarge(declared, limit);
+            }
             byte[] bytes = in.readNBytes(limit + 1);
             if (bytes.length > limit) {
+                drain(in);
                 throw ApiException.tooLarge(-1, limit);
             }
             body = bytes;
             return bytes;
+        }
+    }
+
+    private static void drain(InputStream in) throws IOException {
+        byte[] sink = new byte[64 << 10];
+        long dropped = 0;
+        for (int n; dropped < DRAIN_LIMIT && (n = in.read(sink)) >= 0; ) {
+            dropped += n;
         }
     }
 

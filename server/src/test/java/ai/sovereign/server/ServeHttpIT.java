@@ -9,6 +9,8 @@ import ai.sovereign.engine.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -17,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -149,6 +152,51 @@ class ServeHttpIT {
         assertEquals(405, wrongMethod.statusCode());
         assertEquals(404, serve.get("/v2/nothing").statusCode());
         assertEquals(200, serve.get("/health/live").statusCode(), "still alive after all of that");
+    }
+
+    @Test
+    void anOversizedBodyIsRefusedWithA413ThatTheClientReceivesAndTheConnectionStaysOpen() throws Exception {
+        URI uri = URI.create(serve.baseUrl);
+        byte[] huge = new byte[5 << 20];
+        Arrays.fill(huge, (byte) ' ');
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                            + huge.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(huge);
+                    out.flush();
+                } catch (IOException e) {
+                    // a server that closes early resets the connection; the reads below then fail the test
+                }
+            });
+            InputStream in = socket.getInputStream();
+            assertTrue(readResponse(in).startsWith("HTTP/1.1 413 "));
+            sender.join();
+            out.write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String again = readResponse(in);
+            assertTrue(again.startsWith("HTTP/1.1 200 "), "the same connection serves the next request: " + again);
+        }
+    }
+
+    /** One HTTP/1.1 response with a Content-Length body, read byte by byte so nothing after it is consumed. */
+    private static String readResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed after " + head.length() + " bytes: " + head);
+            }
+            head.append((char) b);
+        }
+        Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        if (length.find()) {
+            in.readNBytes(Integer.parseInt(length.group(1)));
+        }
+        return head.toString();
     }
 
     @Test
