@@ -807,6 +807,43 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
+    /** Receives entries in log order from {@link #readEntries}. */
+    @FunctionalInterface
+    public interface EntryReader {
+        void entry(long index, byte[] entry);
+    }
+
+    /**
+     * Hands entries {@code from} (inclusive) to {@code to} (exclusive; at most {@link #size()}) to {@code reader} in
+     * order, one entry bundle read at a time, so a server can keep a derived view (an index) of its own log.
+     */
+    public void readEntries(long from, long to, EntryReader reader) {
+        checkSize(to);
+        if (from < 0 || from > to) {
+            throw new IllegalArgumentException("entries from " + from + " to " + to + " are not a range of the log");
+        }
+        try {
+            for (long b = from / TilePath.WIDTH; b * TilePath.WIDTH < to; b++) {
+                int width = (int) Math.min(TilePath.WIDTH, to - b * TilePath.WIDTH);
+                byte[] data = read(new TilePath(TilePath.ENTRIES, b, width), to);
+                if (data == null) {
+                    throw new LedgerException("entry bundle " + b + " (width " + width + ") is missing below the durable size " + to);
+                }
+                int off = 0;
+                for (int i = 0; i < width; i++) {
+                    int len = ((data[off] & 0xff) << 8) | (data[off + 1] & 0xff);
+                    long index = b * TilePath.WIDTH + i;
+                    if (index >= from) {
+                        reader.entry(index, Arrays.copyOfRange(data, off + 2, off + 2 + len));
+                    }
+                    off += 2 + len;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The tree head of the first {@code treeSize} entries ({@code treeSize <= size()}). */
     public Hash root(long treeSize) {
         checkSize(treeSize);

@@ -19,7 +19,7 @@ import java.util.Set;
  * on every request (a revoked or rotated-out key fails from its next request on, on every instance); any other key is
  * compared with the config's bootstrap keys. A store principal's merged policy becomes the same {@link Tenant} a config
  * tenant would be (jurisdictions, empty meaning the local node's; minimum tier; PII actions, empty meaning the top-level
- * policy), so routing and the guard treat both alike. With no key anywhere, callers are tenant {@code default}
+ * policy; models, empty meaning every model), so routing and the guard treat both alike. With no key anywhere, callers are tenant {@code default}
  * (loopback only). Config tenants are mirrored into the store at start and on reload ({@link #mirror}), so the store
  * enforces their quotas and shares like any other tenant's.
  */
@@ -76,8 +76,16 @@ final class StoreTenants implements Tenants {
     Authentication.Principal principal(Caller caller) {
         ai.sovereign.server.tenancy.Tenant t = tenancy.tenant(caller.tenant().id()).orElseThrow(() -> ConfigTenants.invalidKey(
                 "tenant " + caller.tenant().id() + " no longer exists"));
-        return new Authentication.Principal(t, t.parent(), new EffectivePolicy(t.jurisdictions(), t.minTier(), t.pii()), caller.scopes(),
+        return new Authentication.Principal(t, t.parent(), new EffectivePolicy(t.jurisdictions(), t.minTier(), t.pii(), t.models()), caller.scopes(),
                 caller.tenant().keyId());
+    }
+
+    /** {@code tenant} and, for an organization, its projects: what a key of that tenant may see of its usage and ledger entries. */
+    Set<String> visibleTenants(String tenant) {
+        Set<String> out = new LinkedHashSet<>();
+        out.add(tenant);
+        tenancy.tenants().stream().filter(t -> tenant.equals(t.parent())).forEach(t -> out.add(t.id()));
+        return out;
     }
 
     private Caller caller(Authentication.Principal p) {
@@ -88,7 +96,8 @@ final class StoreTenants implements Tenants {
         } else {
             policy.jurisdictions().forEach(j -> allowed.add(Jurisdiction.of(j)));
         }
-        DataPolicy data = new DataPolicy(allowed, policy.minTier() == null ? null : SecurityTier.parse(policy.minTier()), Set.of());
+        DataPolicy data = new DataPolicy(allowed, policy.minTier() == null ? null : SecurityTier.parse(policy.minTier()),
+                new LinkedHashSet<>(policy.models()));
         PiiPolicy pii = policy.pii().isEmpty() ? defaultPii : PiiPolicy.parse(policy.pii());
         return new Caller(new Tenant(p.tenant().id(), "key:" + p.keyLookup(), data, pii), p.scopes());
     }
@@ -125,7 +134,8 @@ final class StoreTenants implements Tenants {
             }
             var next = new ai.sovereign.server.tenancy.Tenant(e.id(), old.map(ai.sovereign.server.tenancy.Tenant::parent).orElse(null),
                     e.jurisdictions() == null ? List.of() : e.jurisdictions().stream().map(j -> j.toUpperCase(java.util.Locale.ROOT)).toList(),
-                    e.minTier() == null ? null : SecurityTier.parse(e.minTier()).configName(), pii, quotas, weight, priority);
+                    e.minTier() == null ? null : SecurityTier.parse(e.minTier()).configName(), pii,
+                    e.models() == null ? List.of() : e.models(), quotas, weight, priority);
             if (old.isEmpty() || !old.get().equals(next)) {
                 tenancy.putTenant(next);
             }

@@ -147,13 +147,8 @@ public final class TenancyApi {
         String id = old != null ? old.id() : required(b, "id");
         String parent = old != null ? old.parent() : text(b, "parent");
         Tenant base = old != null ? old : parent == null ? Tenant.organization(id) : Tenant.project(id, parent);
-        List<String> j = base.jurisdictions();
-        if (b.has("jurisdictions")) {
-            j = new ArrayList<>();
-            for (JsonNode n : b.get("jurisdictions")) {
-                j.add(n.asText());
-            }
-        }
+        List<String> j = b.has("jurisdictions") ? strings(b.get("jurisdictions")) : base.jurisdictions();
+        List<String> models = b.has("models") ? strings(b.get("models")) : base.models();
         Map<String, String> pii = base.pii();
         if (b.has("pii")) {
             pii = new LinkedHashMap<>();
@@ -170,7 +165,15 @@ public final class TenancyApi {
         int weight = share.has("weight") ? share.get("weight").asInt() : base.weight();
         Tenant.Priority priority = share.has("priority") ? Tenant.Priority.parse(share.get("priority").asText()) : base.priority();
         String tier = b.has("min_tier") ? text(b, "min_tier") : base.minTier();
-        return new Tenant(id, parent, j, tier, pii, quotas, weight, priority);
+        return new Tenant(id, parent, j, tier, pii, models, quotas, weight, priority);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : array) {
+            out.add(n.asText());
+        }
+        return out;
     }
 
     private static Long longOr(JsonNode q, String field, Long old) {

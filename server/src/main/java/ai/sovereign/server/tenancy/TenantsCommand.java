@@ -34,6 +34,8 @@ public final class TenantsCommand implements Runnable {
         String minTier;
         @Option(names = "--pii", paramLabel = "TYPE=ACTION,…", description = "e.g. KR_RRN=block,PHONE_NUMBER=pseudonymize,default=redact")
         String pii;
+        @Option(names = "--models", paramLabel = "NAME,…", description = "the models it may use (empty: inherit / every model)")
+        String models;
         @Option(names = "--requests-per-minute", paramLabel = "N")
         Long requestsPerMinute;
         @Option(names = "--tokens-per-minute", paramLabel = "N")
@@ -55,7 +57,8 @@ public final class TenantsCommand implements Runnable {
                     tokensPerMinute != null ? tokensPerMinute : q.tokensPerMinute(), tokensPerDay != null ? tokensPerDay : q.tokensPerDay(),
                     tokensPerMonth != null ? tokensPerMonth : q.tokensPerMonth(), maxConcurrent != null ? maxConcurrent : q.maxConcurrent());
             return new Tenant(t.id(), t.parent(), jurisdictions != null ? TenancyCli.list(jurisdictions) : t.jurisdictions(),
-                    minTier != null ? minTier : t.minTier(), pii != null ? TenancyCli.piiMap(pii) : t.pii(), q,
+                    minTier != null ? minTier : t.minTier(), pii != null ? TenancyCli.piiMap(pii) : t.pii(),
+                    models != null ? TenancyCli.list(models) : t.models(), q,
                     weight != null ? weight : t.weight(), priority != null ? Tenant.Priority.parse(priority) : t.priority());
         }
     }
