@@ -50,7 +50,7 @@ final class AdmissionStage implements AutoCloseable {
             }
             case Admission.Refused r when r.status() == 401 -> throw ConfigTenants.invalidKey("the API key's tenant no longer exists");
             case Admission.Refused r -> {
-                if (r.message().startsWith("model " + model)) { // the model's fair-share queue, not the tenant's quota
+                if (r.capacity()) {
                     metrics.rejected(model);
                 }
                 throw new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),

@@ -149,13 +149,13 @@ public final class Tenancy implements AutoCloseable {
         } catch (InterruptedException e) {
             reservations.settle(ok.reservation(), null, null);
             Thread.currentThread().interrupt();
-            return Admission.Refused.rateLimited("interrupted while queued for model " + model, 1);
+            return Admission.Refused.queueFull("interrupted while queued for model " + model, 1);
         }
         return switch (outcome) {
             case FairQueue.Slot slot -> new Admission.Admitted(new Ticket(this, ok.reservation(), slot));
             case FairQueue.Full full -> {
                 reservations.settle(ok.reservation(), null, null);
-                yield Admission.Refused.rateLimited(full.message(), full.retryAfterSeconds());
+                yield Admission.Refused.queueFull(full.message(), full.retryAfterSeconds());
             }
         };
     }
