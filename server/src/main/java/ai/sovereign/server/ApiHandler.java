@@ -196,10 +196,8 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                 : new String(ex.body(MAX_ADMIN_BODY), java.nio.charset.StandardCharsets.UTF_8);
         java.util.Map<String, String> query = ex.query();
         ai.sovereign.server.tenancy.TenancyApi.Reply reply = tenancyApi.handle(tenants.principal(caller), ex.method(), ex.path(), query, body);
-        if (reply.status() >= 400) {
-            com.fasterxml.jackson.databind.JsonNode error = Json.parseBody(reply.json().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            throw new ApiException(reply.status(), error.at("/error/type").asText(), error.at("/error/code").asText(), null,
-                    error.at("/error/message").asText(), null);
+        if (reply.failure() instanceof ai.sovereign.server.tenancy.TenancyApi.Failure f) {
+            throw new ApiException(reply.status(), f.type(), f.code(), null, f.message(), null);
         }
         ex.text(reply.status(), "application/json", reply.json());
     }

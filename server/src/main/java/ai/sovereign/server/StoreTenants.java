@@ -4,7 +4,6 @@ import ai.sovereign.policy.DataPolicy;
 import ai.sovereign.policy.Jurisdiction;
 import ai.sovereign.policy.PiiPolicy;
 import ai.sovereign.policy.SecurityTier;
-import ai.sovereign.server.tenancy.ApiKey;
 import ai.sovereign.server.tenancy.Authentication;
 import ai.sovereign.server.tenancy.EffectivePolicy;
 import ai.sovereign.server.tenancy.Tenancy;
@@ -48,8 +47,8 @@ final class StoreTenants implements Tenants {
 
     @Override
     public Caller authenticate(String authorization) {
-        String key = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : null;
-        if (key != null && !key.isEmpty()) {
+        String key = ConfigTenants.bearer(authorization);
+        if (key != null) {
             switch (tenancy.authenticate(key)) {
                 case Authentication.Authenticated a -> {
                     return caller(a.principal());
@@ -62,7 +61,7 @@ final class StoreTenants implements Tenants {
             }
         }
         if (!configured && storeKeys) {
-            throw ConfigTenants.invalidKey(key == null || key.isEmpty() ? "no API key: send Authorization: Bearer <key>" : "the API key is not valid");
+            throw ConfigTenants.invalidKey(key == null ? "no API key: send Authorization: Bearer <key>" : "the API key is not valid");
         }
         return config.authenticate(authorization);
     }
@@ -90,14 +89,7 @@ final class StoreTenants implements Tenants {
 
     private Caller caller(Authentication.Principal p) {
         EffectivePolicy policy = p.policy();
-        Set<Jurisdiction> allowed = new LinkedHashSet<>();
-        if (policy.jurisdictions().isEmpty()) {
-            allowed.add(local);
-        } else {
-            policy.jurisdictions().forEach(j -> allowed.add(Jurisdiction.of(j)));
-        }
-        DataPolicy data = new DataPolicy(allowed, policy.minTier() == null ? null : SecurityTier.parse(policy.minTier()),
-                new LinkedHashSet<>(policy.models()));
+        DataPolicy data = ConfigTenants.dataPolicy(policy.jurisdictions(), policy.minTier(), policy.models(), local);
         PiiPolicy pii = policy.pii().isEmpty() ? defaultPii : PiiPolicy.parse(policy.pii());
         return new Caller(new Tenant(p.tenant().id(), "key:" + p.keyLookup(), data, pii), p.scopes());
     }

@@ -295,8 +295,7 @@ final class Store implements AutoCloseable {
     private static void bindTenantFields(PreparedStatement s, int i, Tenant t) throws SQLException {
         s.setString(i, String.join(",", t.jurisdictions()));
         s.setString(i + 1, t.minTier());
-        s.setString(i + 2, t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
+        s.setString(i + 2, piiText(t.pii()));
         Tenant.Quotas q = t.quotas();
         setLong(s, i + 3, q.requestsPerMinute());
         setLong(s, i + 4, q.tokensPerMinute());
@@ -328,6 +327,11 @@ final class Store implements AutoCloseable {
                 commaList(r.getString(prefix + "models")), q, r.getInt(prefix + "share_weight"), Tenant.Priority.parse(r.getString(prefix + "priority")));
     }
 
+    /** Personal-data actions as stored: {@code TYPE=action,...} sorted by type. */
+    private static String piiText(Map<String, String> pii) {
+        return pii.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+    }
+
     private static List<String> commaList(String s) {
         return s == null || s.isEmpty() ? List.of() : List.of(s.split(","));
     }
@@ -344,8 +348,7 @@ final class Store implements AutoCloseable {
         if (!t.models().isEmpty()) {
             a.put("models", String.join(",", t.models()));
         }
-        a.put("pii", t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining(",")));
+        a.put("pii", piiText(t.pii()));
         Tenant.Quotas q = t.quotas();
         a.put("quotas", "rpm=" + q.requestsPerMinute() + ",tpm=" + q.tokensPerMinute() + ",tpd=" + q.tokensPerDay()
                 + ",tpmonth=" + q.tokensPerMonth() + ",concurrent=" + q.maxConcurrent());

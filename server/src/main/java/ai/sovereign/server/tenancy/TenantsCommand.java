@@ -273,12 +273,7 @@ public final class TenantsCommand implements Runnable {
                 for (Metering.IdleGrant i : t.idleGrants(period.fromOrDefault(), period.toOrDefault(), below)) {
                     Grant g = i.grant();
                     if (json) {
-                        Map<String, Object> m = new LinkedHashMap<>(TenancyCli.json(g));
-                        m.put("share", i.share());
-                        m.put("tokens_used", i.tokensUsed());
-                        m.put("tokens_served", i.tokensServed());
-                        m.put("used_of_share", i.usedOfShare());
-                        System.out.println(TenancyCli.line(m));
+                        System.out.println(TenancyCli.line(i.fields()));
                     } else {
                         System.out.println(String.join(",", g.id(), g.tenant(), TenancyCli.csv(g.model()), g.startsAt().toString(),
                                 g.endsAt().toString(), String.format(java.util.Locale.ROOT, "%.4f", i.share()), Long.toString(i.tokensUsed()),
