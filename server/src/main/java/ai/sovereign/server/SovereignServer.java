@@ -174,15 +174,20 @@ final class SovereignServer implements AutoCloseable {
             Fleet.check(next);
             ConfigTenants.check(next);
             fleet = withLocalQueues(Fleet.from(next, localModels));
-            StoreTenants.mirror(tenancy, next);
-            tenants = new StoreTenants(tenancy, next);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
         }
+        // A widening is durable on the ledger before any key can use it: before the store's copy changes.
         List<ConfigTenants.Widening> widened = ConfigTenants.widenings(config, next);
         for (ConfigTenants.Widening w : widened) {
             ledger.admin("tenant.policy_widened", w.tenant(), w.attributes());
             Log.warn("config reload widens tenant " + w.tenant() + "'s data policy: " + w.attributes());
+        }
+        try {
+            StoreTenants.mirror(tenancy, next);
+            tenants = new StoreTenants(tenancy, next);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
         }
         ledger.admin("config.reloaded", configSource, Map.of(
                 "effective_config_sha256", sha256(next.toString()),

@@ -97,9 +97,26 @@ final class StoreTenants implements Tenants {
     /**
      * Puts the config's tenants into the store (created, or updated where the config changed them; the store keeps what
      * the config does not set: parent, tokens per month, max concurrent), and with no tenants configured the tenant
-     * {@code default} (unlimited) when the store lacks it.
+     * {@code default} (unlimited) when the store lacks it. A tenant that came from the config and has left it is
+     * deleted with its keys and grants (its usage records stay); one created through the CLI or the admin API is
+     * never touched. An organization that still has projects is kept, with a warning, until it can be deleted.
      */
     static void mirror(Tenancy tenancy, ServerConfig cfg) {
+        Set<String> configured = new java.util.TreeSet<>();
+        cfg.tenantsOrEmpty().forEach(e -> configured.add(e.id()));
+        Set<String> marked = new java.util.TreeSet<>(configured);
+        for (String gone : tenancy.configTenants()) {
+            if (!configured.contains(gone) && tenancy.tenant(gone).isPresent()) {
+                try {
+                    tenancy.deleteTenant(gone);
+                    Log.info("tenants: " + gone + " has left the config: deleted with its keys and grants (its usage records stay)");
+                } catch (IllegalArgumentException e) {
+                    Log.warn("tenants: " + gone + " has left the config but is kept (deleted once it can be): " + e.getMessage());
+                    marked.add(gone);
+                }
+            }
+        }
+        tenancy.configTenants(marked);
         if (cfg.tenantsOrEmpty().isEmpty()) {
             if (tenancy.tenant(ConfigTenants.DEFAULT).isEmpty()) {
                 tenancy.putTenant(ai.sovereign.server.tenancy.Tenant.organization(ConfigTenants.DEFAULT));

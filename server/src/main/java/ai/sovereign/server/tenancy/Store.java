@@ -233,7 +233,8 @@ final class Store implements AutoCloseable {
             }
             for (String sql : List.of("DELETE FROM api_key WHERE tenant_id = ?", "DELETE FROM tenant_grant WHERE tenant_id = ?",
                     "DELETE FROM quota_counter WHERE tenant_id = ?", "DELETE FROM usage_bucket WHERE tenant_id = ?",
-                    "DELETE FROM reservation WHERE tenant_id = ?", "DELETE FROM tenant WHERE id = ?")) {
+                    "DELETE FROM reservation WHERE tenant_id = ?", "DELETE FROM config_tenant WHERE tenant_id = ?",
+                    "DELETE FROM tenant WHERE id = ?")) {
                 try (PreparedStatement s = c.prepareStatement(sql)) {
                     s.setString(1, id);
                     s.executeUpdate();
@@ -246,6 +247,30 @@ final class Store implements AutoCloseable {
 
     Optional<Tenant> tenant(String id) {
         return read(c -> findTenant(c, id));
+    }
+
+    /** The ids of the tenants mirrored from the config file. */
+    java.util.Set<String> configTenants() {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT tenant_id FROM config_tenant ORDER BY tenant_id")) {
+                return new java.util.TreeSet<>(strings(s));
+            }
+        });
+    }
+
+    void configTenants(java.util.Set<String> ids) {
+        write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM config_tenant")) {
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO config_tenant (tenant_id) VALUES (?)")) {
+                for (String id : ids) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
+            }
+            return null;
+        });
     }
 
     List<Tenant> tenants() {

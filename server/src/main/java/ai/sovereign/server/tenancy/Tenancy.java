@@ -179,6 +179,15 @@ public final class Tenancy implements AutoCloseable {
         store.deleteTenant(id);
     }
 
+    /** The ids of the tenants that came from the config file (see {@code StoreTenants.mirror}). */
+    public Set<String> configTenants() {
+        return store.configTenants();
+    }
+
+    public void configTenants(Set<String> ids) {
+        store.configTenants(ids);
+    }
+
     public Optional<Tenant> tenant(String id) {
         return store.tenant(id);
     }
