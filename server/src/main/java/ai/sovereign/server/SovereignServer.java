@@ -82,6 +82,7 @@ final class SovereignServer implements AutoCloseable {
         connector.setHost(config.serverOrDefault().hostOrDefault());
         connector.setPort(config.serverOrDefault().portOrDefault());
         connector.setIdleTimeout(300_000);
+        connector.setAcceptQueueSize(1024); // the JDK's default backlog is 50: a burst of clients would overflow it
         jetty.addConnector(connector);
         jetty.setHandler(handler);
     }
