@@ -172,8 +172,10 @@ public final class Ledger implements AutoCloseable {
     private volatile Throwable broken;
 
     private final Object publishLock = new Object();
-    private volatile String checkpointNote;
-    private volatile long publishedSize = -1;
+    /** The latest published checkpoint and its tree size, swapped together. */
+    private record Published(String note, long size) {}
+
+    private volatile Published published = new Published(null, -1);
     // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
     private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
     private volatile boolean unwitnessed;
@@ -298,8 +300,7 @@ public final class Ledger implements AutoCloseable {
                 throw new LedgerException(cpPath + " has root " + cp.root() + " at size " + cp.size() + ", but the stored tree has "
                         + root + "; refusing to start (the store was altered)");
             }
-            checkpointNote = note;
-            publishedSize = cp.size();
+            published = new Published(note, cp.size());
         }
         Path vkeyPath = dir.resolve("vkey");
         String vkey = signer.verifier().vkey() + "\n";
@@ -628,7 +629,7 @@ public final class Ledger implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (broken == null && (size() != publishedSize || unwitnessed)) {
+            if (broken == null && (size() != published.size() || unwitnessed)) {
                 try {
                     publish();
                 } catch (RuntimeException e) {
@@ -649,8 +650,9 @@ public final class Ledger implements AutoCloseable {
             state.lock();
             try {
                 s = size;
-                if (s == publishedSize && checkpointNote != null && !unwitnessed) {
-                    return checkpointNote;
+                Published p = published;
+                if (s == p.size() && p.note() != null && !unwitnessed) {
+                    return p.note();
                 }
                 for (int l = 0; l < LEVELS; l++) {
                     if (edgeCount[l] > 0) {
@@ -674,8 +676,7 @@ public final class Ledger implements AutoCloseable {
                 Hash root = Hash.wrap(Proofs.root(src, s));
                 String note = witnessed(signer.signNote(new Checkpoint(origin, s, root).body()), s);
                 Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
-                checkpointNote = note;
-                publishedSize = s;
+                published = new Published(note, s);
                 return note;
             } catch (IOException e) {
                 throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
@@ -757,7 +758,7 @@ public final class Ledger implements AutoCloseable {
 
     /** The latest published signed checkpoint (C2SP tlog-checkpoint as a signed note). */
     public String checkpoint() {
-        return checkpointNote;
+        return published.note();
     }
 
     /** The number of durable entries. */
@@ -874,9 +875,8 @@ public final class Ledger implements AutoCloseable {
      * checkpoint's size.
      */
     public String tlogProof(long index) {
-        String note = checkpointNote;
-        long s = Checkpoint.open(note, signer.verifier(), origin).orThrow().size();
-        return inclusionProof(index, s).toTlogProof(note);
+        Published p = published;
+        return inclusionProof(index, p.size()).toTlogProof(p.note());
     }
 
     private void checkSize(long treeSize) {
