@@ -48,6 +48,15 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         this.tenantLedger = new TenantLedger(recorder.ledger());
     }
 
+    /** Reads the log into the tenants' view of it now, so the first {@code /v1/ledger/entries} call need not. */
+    void indexLedger() {
+        try {
+            tenantLedger.catchUp();
+        } catch (RuntimeException e) {
+            Log.warn("ledger: cannot index the log's entries by tenant now (" + e.getMessage() + "); the first query will");
+        }
+    }
+
     void tenants(StoreTenants value) {
         tenants = value;
     }

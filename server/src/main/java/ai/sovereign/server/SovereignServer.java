@@ -248,6 +248,7 @@ final class SovereignServer implements AutoCloseable {
             started = true;
         }
         handler.ready(true);
+        Thread.ofVirtual().name("sovereign-tenant-ledger").start(handler::indexLedger);
     }
 
     InetSocketAddress address() {

@@ -72,7 +72,8 @@ final class TenantLedger {
         return page;
     }
 
-    private void catchUp() {
+    /** Indexes the entries appended since the last call (the first call reads the whole log). */
+    synchronized void catchUp() {
         long size = ledger.size();
         if (size > indexed) {
             ledger.readEntries(indexed, size, (index, bytes) -> own(index, switch (AuditEntry.decode(bytes)) {
