@@ -434,7 +434,7 @@ final class Labels {
             }
             return NONE;
         }
-        if (w - t == 2 && Scan.regionAt(a, t)) {
+        if (w - t == 2 && Scan.regionAt(a, w, t)) {
             return ADMIN;
         }
         if (w - t < 2) {

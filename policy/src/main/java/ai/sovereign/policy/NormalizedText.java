@@ -55,6 +55,11 @@ final class NormalizedText {
                 src[i] = text.charAt(i);
             }
         }
+        return of(src, n);
+    }
+
+    /** The normalized view of {@code src[0, n)}; when nothing changes it reads {@code src} itself, without a copy. */
+    static NormalizedText of(char[] src, int n) {
         int first = -1;
         for (int i = 0; i < n; i++) {
             char c = src[i];

@@ -56,7 +56,27 @@ public final class PiiScanner {
         if (text.isEmpty()) {
             return List.of();
         }
-        NormalizedText norm = NormalizedText.of(text);
+        return scan(NormalizedText.of(text), minScore);
+    }
+
+    /**
+     * Entities in {@code text[0, length)} scoring at least {@code minScore}, sorted by start: the same answer as
+     * {@code scan(new String(text, 0, length), minScore)} without copying the text, for callers that decode into a reused
+     * buffer. The array is read in place, never modified, and must not change during the call.
+     */
+    public List<PiiEntity> scan(char[] text, int length, double minScore) {
+        Objects.requireNonNull(text, "text");
+        Objects.checkFromIndexSize(0, length, text.length);
+        if (!(minScore >= 0 && minScore <= 1)) {
+            throw new IllegalArgumentException("minScore must be in [0, 1], was " + minScore);
+        }
+        if (length == 0) {
+            return List.of();
+        }
+        return scan(NormalizedText.of(text, length), minScore);
+    }
+
+    private List<PiiEntity> scan(NormalizedText norm, double minScore) {
         Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
         scan.run();
         List<Scan.Candidate> kept = resolve(scan.found);
@@ -69,10 +89,20 @@ public final class PiiScanner {
         return out;
     }
 
-    private static final Comparator<Scan.Candidate> BEST_FIRST = Comparator.comparingDouble(Scan.Candidate::score).reversed()
-            .thenComparing(Comparator.comparingInt((Scan.Candidate c) -> c.end() - c.start()).reversed())
-            .thenComparingInt(Scan.Candidate::start)
-            .thenComparing(Scan.Candidate::type);
+    /** Score, then length (both descending), then start, then type. */
+    private static final Comparator<Scan.Candidate> BEST_FIRST = (x, y) -> {
+        int c = Double.compare(y.score(), x.score());
+        if (c == 0) {
+            c = Integer.compare(y.end() - y.start(), x.end() - x.start());
+        }
+        if (c == 0) {
+            c = Integer.compare(x.start(), y.start());
+        }
+        return c != 0 ? c : x.type().compareTo(y.type());
+    };
+    private static final Comparator<Scan.Candidate> BY_SPAN = (x, y) -> x.start() != y.start()
+            ? Integer.compare(x.start(), y.start()) : Integer.compare(x.end(), y.end());
+    private static final Comparator<Scan.Candidate> BY_START = (x, y) -> Integer.compare(x.start(), y.start());
 
     /**
      * Non-overlapping candidates: sweep by start into clusters of transitively overlapping candidates, and within a
@@ -82,7 +112,7 @@ public final class PiiScanner {
         if (found.size() <= 1) {
             return found;
         }
-        found.sort(Comparator.comparingInt(Scan.Candidate::start).thenComparingInt(Scan.Candidate::end));
+        found.sort(BY_SPAN);
         List<Scan.Candidate> out = new ArrayList<>(found.size());
         List<Scan.Candidate> cluster = new ArrayList<>();
         int clusterEnd = -1;
@@ -95,7 +125,7 @@ public final class PiiScanner {
             clusterEnd = Math.max(clusterEnd, c.end());
         }
         pick(cluster, out);
-        out.sort(Comparator.comparingInt(Scan.Candidate::start));
+        out.sort(BY_START);
         return out;
     }
 

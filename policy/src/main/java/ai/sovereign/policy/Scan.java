@@ -52,29 +52,39 @@ final class Scan {
         this.today = today;
     }
 
+    private static final byte DIGIT = 1;
+    private static final byte AT = 2;
+    private static final byte COLON = 3;
+    private static final byte LABEL_END = 4;
+    /** What each UTF-16 unit triggers (0: nothing): one table load per character instead of a chain of comparisons. */
+    private static final byte[] TRIGGER = new byte[1 << 16];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TRIGGER[c] = DIGIT;
+        }
+        TRIGGER['@'] = AT;
+        TRIGGER[':'] = COLON;
+        for (char c : "명름함주인분자소지택".toCharArray()) {
+            TRIGGER[c] = LABEL_END;
+        }
+    }
+
     void run() {
         final char[] a = this.a;
         final int n = this.n;
+        final byte[] trigger = TRIGGER;
         int i = 0;
         while (i < n) {
-            char c = a[i];
-            if (c < 0x80) {
-                if (c <= '@') {
-                    if (c >= '0' && c <= '9') {
-                        i = number(i);
-                        continue;
-                    }
-                    if (c == '@') {
-                        email(i);
-                    } else if (c == ':') {
-                        colon(i);
-                    }
+            switch (trigger[a[i]]) {
+                case 0 -> { }
+                case DIGIT -> {
+                    i = number(i);
+                    continue;
                 }
-            } else if (c >= 0xAC00 && c <= 0xD7A3) {
-                switch (c) {
-                    case '명', '름', '함', '주', '인', '분', '자', '소', '지', '택' -> Labels.korean(this, i);
-                    default -> { }
-                }
+                case AT -> email(i);
+                case COLON -> colon(i);
+                default -> Labels.korean(this, i);
             }
             i++;
         }
@@ -113,9 +123,9 @@ final class Scan {
         found.add(new Candidate(type, start, end, Math.round(Math.min(1.0, score) * 100) / 100.0));
     }
 
-    boolean ctx(int start, int end, String[] words) {
-        return Keywords.any(a, Math.max(0, start - CTX_BEFORE), start, words)
-                || Keywords.any(a, end, Math.min(n, end + CTX_AFTER), words);
+    boolean ctx(int start, int end, Keywords.Words words) {
+        return Keywords.any(a, n, Math.max(0, start - CTX_BEFORE), start, words)
+                || Keywords.any(a, n, end, Math.min(n, end + CTX_AFTER), words);
     }
 
     private boolean negative(int start, int end) {
@@ -388,8 +398,8 @@ final class Scan {
     static final String[] REGION_NAMES = {"서울", "부산", "경기", "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주", "대구",
             "인천", "광주", "대전", "울산", "세종"};
 
-    static boolean regionAt(char[] a, int p) {
-        if (p < 0 || p + 2 > a.length) {
+    static boolean regionAt(char[] a, int n, int p) {
+        if (p < 0 || p + 2 > n) {
             return false;
         }
         for (String r : REGION_NAMES) {
@@ -406,7 +416,7 @@ final class Scan {
         if (q > 0 && a[q - 1] == ' ') {
             q--;
         }
-        if (q < 2 || !regionAt(a, q - 2) || (q >= 3 && isSyllable(a[q - 3]))) {
+        if (q < 2 || !regionAt(a, n, q - 2) || (q >= 3 && isSyllable(a[q - 3]))) {
             return;
         }
         int start = q - 2;
@@ -718,7 +728,7 @@ final class Scan {
         if (r > 0 && a[r - 1] == ' ') {
             r--;
         }
-        if (r >= 2 && regionAt(a, r - 2) && (r < 3 || !isSyllable(a[r - 3]))) {
+        if (r >= 2 && regionAt(a, n, r - 2) && (r < 3 || !isSyllable(a[r - 3]))) {
             start = r - 2;
         }
         double score = space ? 0.6 : 0.8;

@@ -435,4 +435,28 @@ class PiiScannerTest {
         assertEquals(List.of(), SCANNER.scan(""));
         assertEquals(List.of(), SCANNER.scan("그냥 평범한 문장입니다. Nothing here; 2024년 3월 5일, 12:30, 3.14, 100%."));
     }
+
+    @Test
+    void scanningABufferInPlaceAnswersAsScanningTheStringWhateverFollowsTheLength() {
+        String[] pieces = {"주민등록번호 ", "850315-1812920", "010-1234-5678", "hong@example.com", "M123A4567", "Tel", "tel", " ", "서",
+            "울", "서울 12-345678-90", "12가3456", "성명: 홍길동", "주소: ", "경기", "１２", "\u00A0", "\u1112\u1161", "😀", "2001:db8::1",
+            "203.0.113.7", "a", "5", "-", ":", "@", "계좌 110-123-456789", "card 4111 1111 1111 1111"};
+        java.util.Random random = new java.util.Random(5);
+        for (int round = 0; round < 3000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = random.nextInt(12); k > 0; k--) {
+                text.append(pieces[random.nextInt(pieces.length)]);
+            }
+            StringBuilder tail = new StringBuilder();
+            for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                tail.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String s = text.toString();
+            char[] buffer = (s + tail).toCharArray();
+            String message = s + " | " + tail;
+            assertEquals(SCANNER.scan(s, 0.0), SCANNER.scan(buffer, s.length(), 0.0), message);
+            assertEquals(s + tail, new String(buffer), "the buffer is not modified");
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> SCANNER.scan(new char[2], 3, 0.5));
+    }
 }

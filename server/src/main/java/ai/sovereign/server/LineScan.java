@@ -3,10 +3,6 @@ package ai.sovereign.server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
@@ -21,8 +17,9 @@ import java.util.concurrent.Future;
  *   <li>Input is read in blocks; each block's whole lines go to a worker, which decodes, answers and renders them into
  *       one output buffer; the buffers are written in the order of the input. Lines end at {@code '\n'}, a {@code '\r'}
  *       before it is dropped, and a last line without {@code '\n'} still counts.</li>
- *   <li>Decoding takes the JDK's fast path ({@code new String}) and re-decodes strictly only a line that came out holding
- *       U+FFFD, so invalid UTF-8 is still refused, naming its line.</li>
+ *   <li>Each worker decodes a line strictly into one reused {@code char[]} (no String, no copy per line): ill-formed
+ *       UTF-8 (a stray or missing continuation byte, an overlong form, an encoded surrogate, a value above U+10FFFF) is
+ *       refused exactly as the JDK's reporting decoder refuses it, naming the line.</li>
  *   <li>Before a read that could block (nothing more buffered, as on an interactive stdin) every answer so far is written
  *       and flushed, so a caller feeding one line at a time gets each answer at once.</li>
  *   <li>A failing line ends the run: the lines before it are answered, then an {@link IOException} names its number and
@@ -30,9 +27,12 @@ import java.util.concurrent.Future;
  * </ul>
  */
 final class LineScan {
-    /** Appends the answer to one decoded line (without its end-of-line) to {@code out}. */
+    /**
+     * Appends the answer to one decoded line, {@code line[0, length)} without its end-of-line, to {@code out}. The array
+     * is the worker's buffer: read it during the call, never keep it.
+     */
     interface Answer {
-        void answer(String line, StringBuilder out) throws LineException;
+        void answer(char[] line, int length, StringBuilder out) throws LineException;
     }
 
     /** A line that cannot be answered, for a reason that never quotes it; the run reports it with the line's number. */
@@ -130,6 +130,7 @@ final class LineScan {
 
     private Chunk answer(byte[] block, int end) {
         StringBuilder text = new StringBuilder(Math.max(64, end / 64));
+        char[] chars = new char[256];
         int lines = 0;
         String error = null;
         for (int start = 0; start < end; lines++) {
@@ -139,8 +140,15 @@ final class LineScan {
             if (stop > start && block[stop - 1] == '\r') {
                 stop--;
             }
+            if (chars.length < stop - start) {
+                chars = new char[Math.max(stop - start, 2 * chars.length)];
+            }
             try {
-                answer.answer(decode(block, start, stop), text);
+                int length = decode(block, start, stop, chars);
+                if (length < 0) {
+                    throw new LineException("input is not valid UTF-8");
+                }
+                answer.answer(chars, length, text);
             } catch (LineException e) {
                 error = e.getMessage();
                 break;
@@ -155,19 +163,61 @@ final class LineScan {
         return new Chunk(bytes, lines, error);
     }
 
-    private static String decode(byte[] bytes, int from, int to) throws LineException {
-        String line = new String(bytes, from, to - from, StandardCharsets.UTF_8);
-        if (line.indexOf('\uFFFD') >= 0) {
-            try {
-                StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes, from, to - from));
-            } catch (CharacterCodingException e) {
-                throw new LineException("input is not valid UTF-8");
+    /**
+     * Decodes well-formed UTF-8 {@code b[from, to)} into {@code out} (which holds at least {@code to - from} chars) and
+     * returns the number of UTF-16 units written, or -1 when the bytes are not well-formed UTF-8 (Unicode 16 table 3-7).
+     */
+    static int decode(byte[] b, int from, int to, char[] out) {
+        int k = 0;
+        int i = from;
+        while (i < to) {
+            int c = b[i];
+            if (c >= 0) {
+                out[k++] = (char) c;
+                i++;
+            } else if ((c & 0xF0) == 0xE0) {
+                if (i + 2 >= to) {
+                    return -1;
+                }
+                int c1 = b[i + 1];
+                int c2 = b[i + 2];
+                if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80) {
+                    return -1;
+                }
+                int v = (c & 0x0F) << 12 | (c1 & 0x3F) << 6 | (c2 & 0x3F);
+                if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) {
+                    return -1;
+                }
+                out[k++] = (char) v;
+                i += 3;
+            } else if ((c & 0xE0) == 0xC0) {
+                if (i + 1 >= to || (c & 0xFF) < 0xC2 || (b[i + 1] & 0xC0) != 0x80) {
+                    return -1;
+                }
+                out[k++] = (char) ((c & 0x1F) << 6 | (b[i + 1] & 0x3F));
+                i += 2;
+            } else if ((c & 0xF8) == 0xF0) {
+                if (i + 3 >= to) {
+                    return -1;
+                }
+                int c1 = b[i + 1];
+                int c2 = b[i + 2];
+                int c3 = b[i + 3];
+                if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (c3 & 0xC0) != 0x80) {
+                    return -1;
+                }
+                int v = (c & 0x07) << 18 | (c1 & 0x3F) << 12 | (c2 & 0x3F) << 6 | (c3 & 0x3F);
+                if (v < 0x10000 || v > 0x10FFFF) {
+                    return -1;
+                }
+                out[k++] = Character.highSurrogate(v);
+                out[k++] = Character.lowSurrogate(v);
+                i += 4;
+            } else {
+                return -1;
             }
         }
-        return line;
+        return k;
     }
 
     private static int indexOf(byte[] bytes, int from, int to) {
