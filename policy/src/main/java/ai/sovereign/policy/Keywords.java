@@ -42,33 +42,33 @@ final class Keywords {
     static final Words IP_NEGATIVE = new Words("version", "버전", "ver", "release", "build", "oid", "snmp", "section", "chapter");
 
     /**
-     * A list of context words with a 64-bit filter of their first characters, so a window is read once however many
+     * A list of context words with a 1024-bit filter of their first characters, so a window is read once however many
      * words the list holds; a character whose bit is clear cannot start a word.
      */
     static final class Words {
-        private final String[] words;
-        private final long firstChars;
+        private final char[][] words;
+        private final long[] firstChars = new long[16];
 
         Words(String... words) {
-            this.words = words;
-            long mask = 0;
-            for (String w : words) {
-                mask |= 1L << w.charAt(0);
+            this.words = new char[words.length][];
+            for (int i = 0; i < words.length; i++) {
+                this.words[i] = words[i].toCharArray();
+                char c = words[i].charAt(0);
+                firstChars[c >> 6 & 15] |= 1L << c;
             }
-            this.firstChars = mask;
         }
     }
 
     /** Whether any of {@code words} occurs within [from, to) of the text {@code a[0, n)}. */
     static boolean any(char[] a, int n, int from, int to, Words words) {
-        long mask = words.firstChars;
+        long[] filter = words.firstChars;
         for (int i = from; i < to; i++) {
             char c = lower(a[i]);
-            if ((mask >>> c & 1) == 0) {
+            if ((filter[c >> 6 & 15] >>> c & 1) == 0) {
                 continue;
             }
-            for (String w : words.words) {
-                if (w.charAt(0) == c && matchAt(a, n, i, to, w)) {
+            for (char[] w : words.words) {
+                if (w[0] == c && matchAt(a, n, i, to, w)) {
                     return true;
                 }
             }
@@ -76,21 +76,21 @@ final class Keywords {
         return false;
     }
 
-    private static boolean matchAt(char[] a, int n, int i, int to, String w) {
-        int wl = w.length();
+    private static boolean matchAt(char[] a, int n, int i, int to, char[] w) {
+        int wl = w.length;
         if (i + wl > to) {
             return false;
         }
         for (int j = 1; j < wl; j++) {
-            if (lower(a[i + j]) != w.charAt(j)) {
+            if (lower(a[i + j]) != w[j]) {
                 return false;
             }
         }
-        if (w.charAt(0) < 0x80) {
+        if (w[0] < 0x80) {
             if (i > 0 && isAsciiLetter(a[i - 1])) {
                 return false;
             }
-            return !(wl < 4 && isAsciiLetter(w.charAt(wl - 1)) && i + wl < n && isAsciiLetter(a[i + wl]));
+            return !(wl < 4 && isAsciiLetter(w[wl - 1]) && i + wl < n && isAsciiLetter(a[i + wl]));
         }
         return true;
     }

@@ -56,7 +56,16 @@ public final class PiiScanner {
         if (text.isEmpty()) {
             return List.of();
         }
-        return scan(NormalizedText.of(text), minScore);
+        int n = text.length();
+        char[] chars = new char[n];
+        if (text instanceof String s) {
+            s.getChars(0, n, chars, 0);
+        } else {
+            for (int i = 0; i < n; i++) {
+                chars[i] = text.charAt(i);
+            }
+        }
+        return scan(chars, n, minScore);
     }
 
     /**
@@ -73,12 +82,14 @@ public final class PiiScanner {
         if (length == 0) {
             return List.of();
         }
-        return scan(NormalizedText.of(text, length), minScore);
-    }
-
-    private List<PiiEntity> scan(NormalizedText norm, double minScore) {
-        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
-        scan.run();
+        LocalDate day = today != null ? today : todayInKorea();
+        Scan scan = new Scan(text, length, day);
+        NormalizedText norm = NormalizedText.identity(text, length);
+        if (!scan.run(true)) {
+            norm = NormalizedText.of(text, length);
+            scan = new Scan(norm.chars, norm.length, day);
+            scan.run(false);
+        }
         List<Scan.Candidate> kept = resolve(scan.found);
         List<PiiEntity> out = new ArrayList<>(kept.size());
         for (Scan.Candidate c : kept) {

@@ -56,6 +56,7 @@ final class Scan {
     private static final byte AT = 2;
     private static final byte COLON = 3;
     private static final byte LABEL_END = 4;
+    private static final byte NOT_NORMAL = 5;
     /** What each UTF-16 unit triggers (0: nothing): one table load per character instead of a chain of comparisons. */
     private static final byte[] TRIGGER = new byte[1 << 16];
 
@@ -68,9 +69,22 @@ final class Scan {
         for (char c : "명름함주인분자소지택".toCharArray()) {
             TRIGGER[c] = LABEL_END;
         }
+        for (int c = 0; c < 1 << 16; c++) {
+            if (NormalizedText.mayChange((char) c)) {
+                if (TRIGGER[c] != 0) {
+                    throw new AssertionError("a trigger character may change under normalization: U+" + Integer.toHexString(c));
+                }
+                TRIGGER[c] = NOT_NORMAL;
+            }
+        }
     }
 
-    void run() {
+    /**
+     * Proposes the candidates. With {@code stopIfNotNormal}, stops at the first character that normalization may change
+     * and returns false: the caller then normalizes and scans again, which spares text that is already in normal form
+     * (nearly all of it) a separate pass. A digit sequence, the only stretch the loop skips, holds no such character.
+     */
+    boolean run(boolean stopIfNotNormal) {
         final char[] a = this.a;
         final int n = this.n;
         final byte[] trigger = TRIGGER;
@@ -84,10 +98,16 @@ final class Scan {
                 }
                 case AT -> email(i);
                 case COLON -> colon(i);
-                default -> Labels.korean(this, i);
+                case LABEL_END -> Labels.korean(this, i);
+                default -> {
+                    if (stopIfNotNormal) {
+                        return false;
+                    }
+                }
             }
             i++;
         }
+        return true;
     }
 
     // ---------------------------------------------------------------- helpers

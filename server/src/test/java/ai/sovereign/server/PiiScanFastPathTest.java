@@ -44,20 +44,28 @@ class PiiScanFastPathTest {
     }
 
     @Test
-    void theDecoderAcceptsAndRefusesExactlyWhatTheJdkReportingDecoderDoes() {
+    void theLineDecoderAcceptsAndRefusesExactlyWhatTheJdkReportingDecoderDoes() {
         Random random = new Random(11);
         char[] out = new char[64];
         for (int round = 0; round < 200_000; round++) {
             byte[] bytes = new byte[1 + random.nextInt(6)];
             for (int i = 0; i < bytes.length; i++) {
                 int kind = random.nextInt(4);
-                bytes[i] = (byte) (kind == 0 ? random.nextInt(0x80) : kind == 1 ? 0x80 + random.nextInt(0x40) : 0xC0 + random.nextInt(0x40));
+                bytes[i] = (byte) (kind == 0 ? "a\n\r\u0000~".charAt(random.nextInt(5)) : kind == 1 ? 0x80 + random.nextInt(0x40) : 0xC0 + random.nextInt(0x40));
             }
-            String strict = strict(bytes, 0, bytes.length);
-            int length = LineScan.decode(bytes, 0, bytes.length, out);
-            assertEquals(strict == null ? -1 : strict.length(), length, () -> java.util.HexFormat.ofDelimiter(" ").formatHex(bytes));
+            int newline = 0;
+            while (newline < bytes.length && bytes[newline] != '\n') {
+                newline++;
+            }
+            int stop = newline > 0 && bytes[newline - 1] == '\r' ? newline - 1 : newline;
+            String strict = strict(bytes, 0, stop);
+            long decoded = LineScan.decodeLine(bytes, 0, bytes.length, out);
+            int length = (int) decoded;
+            java.util.function.Supplier<String> hex = () -> java.util.HexFormat.ofDelimiter(" ").formatHex(bytes);
+            assertEquals(strict == null ? -1 : strict.length(), length, hex);
             if (strict != null) {
-                assertEquals(strict, new String(out, 0, length));
+                assertEquals(strict, new String(out, 0, length), hex);
+                assertEquals(Math.min(newline + 1, bytes.length), (int) (decoded >>> 32), hex);
             }
         }
     }
