@@ -14,8 +14,8 @@ import java.util.concurrent.Future;
  * Answers a UTF-8 stream line by line on every core, in input order: the engine of {@code sovereign pii scan}.
  *
  * <ul>
- *   <li>Input is read in blocks; each block's whole lines go to a worker, which decodes, answers and renders them into
- *       one output buffer; the buffers are written in the order of the input. Lines end at {@code '\n'}, a {@code '\r'}
+ *   <li>Input is read in blocks (reused once their answers are written); each block's whole lines go to a worker, which
+ *       decodes, answers and renders them into one output buffer; the buffers are written in the order of the input. Lines end at {@code '\n'}, a {@code '\r'}
  *       before it is dropped, and a last line without {@code '\n'} still counts.</li>
  *   <li>Each worker decodes a line strictly into one reused {@code char[]} (no String, no copy per line): ill-formed
  *       UTF-8 (a stray or missing continuation byte, an overlong form, an encoded surrogate, a value above U+10FFFF) is
