@@ -24,6 +24,8 @@ final class Scan {
     record Candidate(PiiType type, int start, int end, double score) {}
 
     private static final int MAX_GROUPS = 12;
+    /** Fewer digits than this in a whole sequence of fewer than four groups cannot be any candidate of {@link #from}. */
+    private static final int MIN_DIGITS = 8;
     private static final int CTX_BEFORE = 40;
     private static final int CTX_AFTER = 20;
     /** Order, serial and version words without positive context: a checksum-valid, well-shaped number drops below 0.5. */
@@ -161,9 +163,16 @@ final class Scan {
         plate(i);
         parseGroups(i);
         int end = ge[m - 1];
-        for (int s = 0; s < m; s++) {
-            if (leftOk(s)) {
-                from(s);
+        int digits = 0;
+        for (int g = 0; g < m; g++) {
+            digits += ge[g] - gs[g];
+        }
+        // the shortest number any group-based detector takes has 8 digits (1588-1234) or 4 groups (an IPv4 address)
+        if (digits >= MIN_DIGITS || m >= 4) {
+            for (int s = 0; s < m; s++) {
+                if (leftOk(s)) {
+                    from(s);
+                }
             }
         }
         if (i >= 2 && a[i - 1] == ' ' && (a[i - 2] == '로' || a[i - 2] == '길')) {
