@@ -87,6 +87,7 @@ public final class Tenancy implements AutoCloseable {
 
     @Override
     public void close() {
+        reservations.metering().close();
         store.close();
     }
 
@@ -238,11 +239,13 @@ public final class Tenancy implements AutoCloseable {
 
     /** Usage per tenant, model, node and UTC day in [from, to); {@code tenant} (null: all) includes an organization's projects. */
     public List<Metering.Rollup> usage(Instant from, Instant to, String tenant) {
+        reservations.metering().flush();
         return reports.rollups(from, to, tenant);
     }
 
     /** Grants active in [from, to) whose tenants used less than {@code threshold} of their share. */
     public List<Metering.IdleGrant> idleGrants(Instant from, Instant to, double threshold) {
+        reservations.metering().flush();
         return reports.idleGrants(from, to, threshold);
     }
 }

@@ -132,6 +132,41 @@ abstract class StoreContract {
     }
 
     @Test
+    void anUnlimitedTenantIsAdmittedWithoutWritesAndEverySettledRequestIsMetered() throws Exception {
+        tenancy.createTenant(Tenant.organization("free"));
+        tenancy.createTenant(Tenant.organization("capped").withQuotas(new Tenant.Quotas(null, null, 1_000_000L, null, null)));
+        long expected = 0;
+        List<Future<Long>> work = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                work.add(pool.submit(() -> {
+                    long sum = 0;
+                    for (int i = 0; i < 150; i++) {
+                        Ticket ticket = assertInstanceOf(Admission.Admitted.class, tenancy.admit("free", "m", 100)).ticket();
+                        long in = 1 + (thread * 150 + i) % 17;
+                        ticket.settle("free-" + thread + "-" + i, new Metering.Usage(in, 3, "local", 1, 0.01));
+                        sum += in + 3;
+                    }
+                    return sum;
+                }));
+            }
+            for (Future<Long> f : work) {
+                expected += f.get();
+            }
+        }
+        assertEquals(0, tenancy.reservations().chargedTokens("free", Store.SECOND, 0), "an unlimited tenant's admission writes no buckets");
+        List<Metering.Rollup> rows = tenancy.usage(Instant.ofEpochMilli(T0 - Store.DAY), Instant.ofEpochMilli(T0 + Store.DAY), "free");
+        assertEquals(1200, rows.stream().mapToLong(Metering.Rollup::requests).sum(), "every settled request is metered by the next report");
+        assertEquals(expected, rows.stream().mapToLong(r -> r.tokensIn() + r.tokensOut()).sum());
+
+        Ticket capped = assertInstanceOf(Admission.Admitted.class, tenancy.admit("capped", "m", 100)).ticket();
+        assertEquals(100, tenancy.reservations().chargedTokens("capped", Store.SECOND, 0), "a limited tenant's reservation is in the store");
+        capped.settle("capped-1", new Metering.Usage(4, 6, "local", 1, 0.01));
+        assertEquals(10, tenancy.reservations().chargedTokens("capped", Store.SECOND, 0), "and settles to the real count");
+    }
+
+    @Test
     void keysAreShownOnceStoredHashedAndExpireRevokeAndRotate() {
         tenancy.createTenant(Tenant.organization("agency"));
         ApiKey.Issued issued = tenancy.createKey("agency", Set.of(ApiKey.Scope.INFERENCE, ApiKey.Scope.AUDITOR), "app",
