@@ -151,7 +151,7 @@ final class InferencePipeline {
     private void embedRemote(Exchange ex, ObjectNode body, ModelRegistry.Entry model) throws IOException {
         List<String> inputs = embeddingInputs(body.get("input"));
         List<String> guarded = pii.embeddings(ex, inputs);
-        ObjectNode upstream = body.deepCopy();
+        ObjectNode upstream = body; // the request's tree serves as the upstream body (the ledger hashes the bytes read)
         if (!guarded.equals(inputs)) {
             if (body.get("input").isTextual()) {
                 upstream.put("input", guarded.getFirst());

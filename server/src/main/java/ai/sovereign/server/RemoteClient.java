@@ -146,6 +146,8 @@ final class RemoteClient {
         private static final Object END = new Object();
         private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
         private final long sent;
+        /** Runs before {@link #next} waits for the node (the relay sends what it held); may throw UncheckedIOException. */
+        private Runnable beforeWait;
         private volatile Flow.Subscription subscription;
         private List<ByteBuffer> current = List.of();
         private int position;
@@ -189,9 +191,12 @@ final class RemoteClient {
                 if (ended) {
                     return null;
                 }
-                Object item;
+                Object item = queue.poll();
+                if (item == null && beforeWait != null) {
+                    beforeWait.run();
+                }
                 try {
-                    item = queue.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    item = item != null ? item : queue.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     cancel();
@@ -294,6 +299,26 @@ final class RemoteClient {
                     // comments (":"), event:, id:, retry: lines carry nothing we relay
                 }
             }
+        }
+
+        /**
+         * {@code flush} runs whenever {@link #next} is about to wait for the node, so a relay that holds events for one
+         * write never holds them while the node is silent; its IOException surfaces as an UncheckedIOException.
+         */
+        void beforeWait(IoAction flush) {
+            chunks.beforeWait = () -> {
+                try {
+                    flush.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+
+        /** An action that may fail with an IOException. */
+        @FunctionalInterface
+        interface IoAction {
+            void run() throws IOException;
         }
 
         /** The JSON text of the event {@link #next} returned last. */

@@ -33,6 +33,9 @@ import java.util.Map;
  *       stream_options); an attempt only sets the node's model id and serializes it.</li>
  *   <li><b>A stream broken after its first byte</b> was sent as HTTP 200; its outcome says so: status 200 and, for
  *       each choice that had not finished, the finish reason {@code upstream_error:<result>} (ENTRY-FORMAT.md).</li>
+ *   <li><b>Writes.</b> Events already received are written together (one write and one wake-up per burst, at most
+ *       16 KiB); whatever is held is sent before the relay waits for the node, so a silent node never delays an event
+ *       the client could have.</li>
  * </ul>
  */
 final class RemoteRelay {
@@ -142,7 +145,7 @@ final class RemoteRelay {
             trace.attempt(node.id, "circuit_open");
             return false;
         }
-        ObjectNode body = clientBody.deepCopy();
+        ObjectNode body = clientBody; // the request's own tree, used for nothing else: only the model id changes per node
         body.put("model", node.models.get(model.name()));
         node.begin();
         try {
@@ -228,11 +231,12 @@ final class RemoteRelay {
         String broken = null;
         try {
             ex.startEvents();
+            events.beforeWait(ex::flushEvents);
             JsonNode event = first;
             while (event != null) {
                 String out = relayed.event((ObjectNode) event, events.raw());
                 if (out != null) {
-                    ex.event(out);
+                    ex.event(out, true); // sent before the relay next waits for the node, or with [DONE]
                 }
                 try {
                     event = events.next();
@@ -247,10 +251,10 @@ final class RemoteRelay {
             }
             ex.event("[DONE]");
             status = 200;
-        } catch (IOException clientGone) {
+        } catch (IOException | java.io.UncheckedIOException clientGone) {
             status = 499;
             metrics.disconnected(job.model.name());
-            throw clientGone;
+            throw clientGone instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) clientGone;
         } finally {
             ex.endEvents();
             end(ex, job, decision, status, broken, relayed.finish, relayed.texts, relayed.usage, firstToken);

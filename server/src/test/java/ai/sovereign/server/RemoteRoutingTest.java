@@ -132,6 +132,25 @@ class RemoteRoutingTest {
             assertEquals(200, whole.statusCode(), whole.body());
             assertEquals("b-ok", whole.headers().firstValue("x-sovereign-node").orElseThrow());
         }
+        try (StubNode stall = new StubNode("a-stall", "KR", STALL_MID_STREAM);
+             SovereignServer server = Fleets.start(dir.resolve("alone"), fleet(FAST, stall))) {
+            // Events are never held while the node is silent: the client has " upon" a chunk-gap timeout before the error.
+            HttpRequest live = HttpRequest.newBuilder(URI.create(Fleets.base(server) + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(chat("Hello", true))).build();
+            long[] upon = {0};
+            long[] error = {0};
+            java.net.http.HttpClient.newHttpClient().send(live, HttpResponse.BodyHandlers.ofLines()).body().forEach(line -> {
+                if (line.contains("\" upon\"") && upon[0] == 0) {
+                    upon[0] = System.nanoTime();
+                } else if (line.contains("upstream_error")) {
+                    error[0] = System.nanoTime();
+                }
+            });
+            assertTrue(upon[0] > 0 && error[0] > 0);
+            assertTrue(error[0] - upon[0] > 300_000_000L, "the last event before the stall reached the client at once, not with the error: "
+                    + (error[0] - upon[0]) / 1_000_000 + " ms apart (chunk gap timeout 400 ms)");
+
+        }
     }
 
     @Test
@@ -148,7 +167,7 @@ class RemoteRoutingTest {
                 HttpResponse<String> free = Fleets.post(server, "/v1/chat/completions", body.formatted("stories"), Map.of());
                 assertEquals("local", free.headers().firstValue("x-sovereign-node").orElseThrow(), "the local engine first while it has room");
                 // Both local models' only slot is taken (max_sequences 1, max_queued 0): their fair-share queues are full.
-                var held = List.of(server.tenancy().admit("default", "stories", 10), server.tenancy().admit("default", "tales", 10));
+                var held = List.of(holdSlot(server, "stories"), holdSlot(server, "tales"));
                 try {
                     HttpResponse<String> r = Fleets.post(server, "/v1/chat/completions", body.formatted("stories"), Map.of());
                     assertEquals(200, r.statusCode(), r.body());
@@ -164,11 +183,23 @@ class RemoteRoutingTest {
                     assertEquals("rate_limited", Json.parseBody(none.body().getBytes(StandardCharsets.UTF_8)).at("/error/code").asText());
                     assertTrue(none.headers().firstValue("Retry-After").isPresent());
                 } finally {
-                    held.forEach(a -> ((ai.sovereign.server.tenancy.Admission.Admitted) a).ticket().release());
+                    held.forEach(ai.sovereign.server.tenancy.Ticket::release);
                 }
                 assertEquals(0, abroad.completions().size(), "not one request to the US node");
                 assertEquals(1, remote.completions().size());
             }
+        }
+    }
+
+    /** Takes {@code model}'s one fair-share slot (the previous request settles just after its response: wait for it). */
+    private static ai.sovereign.server.tenancy.Ticket holdSlot(SovereignServer server, String model) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            if (server.tenancy().admit("default", model, 10) instanceof ai.sovereign.server.tenancy.Admission.Admitted a) {
+                return a.ticket();
+            }
+            assertTrue(System.nanoTime() < deadline, "the slot of " + model + " never came free");
+            Thread.sleep(10);
         }
     }
 
