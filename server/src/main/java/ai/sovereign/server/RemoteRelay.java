@@ -33,9 +33,9 @@ import java.util.Map;
  *       stream_options); an attempt only sets the node's model id and serializes it.</li>
  *   <li><b>A stream broken after its first byte</b> was sent as HTTP 200; its outcome says so: status 200 and, for
  *       each choice that had not finished, the finish reason {@code upstream_error:<result>} (ENTRY-FORMAT.md).</li>
- *   <li><b>Writes.</b> Events already received are written together (one write and one wake-up per burst, at most
- *       16 KiB); whatever is held is sent before the relay waits for the node, so a silent node never delays an event
- *       the client could have.</li>
+ *   <li><b>Writes.</b> The first event is written at once; later events already received are written together (one
+ *       write and one wake-up per burst, at most 16 KiB), and whatever is held is sent before the relay waits for the
+ *       node, so a silent node never delays an event the client could have.</li>
  * </ul>
  */
 final class RemoteRelay {
@@ -233,10 +233,12 @@ final class RemoteRelay {
             ex.startEvents();
             events.beforeWait(ex::flushEvents);
             JsonNode event = first;
+            boolean sent = false;
             while (event != null) {
                 String out = relayed.event((ObjectNode) event, events.raw());
                 if (out != null) {
-                    ex.event(out, true); // sent before the relay next waits for the node, or with [DONE]
+                    ex.event(out, sent); // the first at once (time to first byte); later ones before the relay next waits, or with [DONE]
+                    sent = true;
                 }
                 try {
                     event = events.next();
