@@ -219,7 +219,7 @@ final class InferencePipeline {
         String endpoint = chat ? "/v1/chat/completions" : "/v1/completions";
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
-        long remoteReservation = remoteEstimate(raw, request); // once: every remote attempt keeps the first reservation
+        long remoteReservation = -1;
         if (request.maxTokens() == null) { // bounded upstream as reserved
             ((ObjectNode) raw).put("max_tokens", limits.defaultMaxTokens());
         }
@@ -245,6 +245,9 @@ final class InferencePipeline {
                 }
                 trace.attempt(id, "queue_full"); // a compliant remote node serving the model may take it
                 continue;
+            }
+            if (remoteReservation < 0) { // once, before the first attempt turns raw into the upstream body; later attempts keep it
+                remoteReservation = remoteEstimate(raw, request);
             }
             admission.admitRemote(ex, model.name(), remoteReservation);
             remoteTried = true;
