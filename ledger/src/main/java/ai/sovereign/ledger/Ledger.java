@@ -187,8 +187,10 @@ public final class Ledger implements AutoCloseable {
     private volatile Throwable broken;
 
     private final Object publishLock = new Object();
-    private volatile String checkpointNote;
-    private volatile long publishedSize = -1;
+    /** The latest published checkpoint and its tree size, swapped together. */
+    private record Published(String note, long size) {}
+
+    private volatile Published published = new Published(null, -1);
     // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
     private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
     private volatile boolean unwitnessed;
@@ -313,8 +315,7 @@ public final class Ledger implements AutoCloseable {
                 throw new LedgerException(cpPath + " has root " + cp.root() + " at size " + cp.size() + ", but the stored tree has "
                         + root + "; refusing to start (the store was altered)");
             }
-            checkpointNote = note;
-            publishedSize = cp.size();
+            published = new Published(note, cp.size());
         }
         Path vkeyPath = dir.resolve("vkey");
         String vkey = signer.verifier().vkey() + "\n";
@@ -643,7 +644,7 @@ public final class Ledger implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (broken == null && (size() != publishedSize || unwitnessed)) {
+            if (broken == null && (size() != published.size() || unwitnessed)) {
                 try {
                     publish();
                 } catch (RuntimeException e) {
@@ -664,8 +665,9 @@ public final class Ledger implements AutoCloseable {
             state.lock();
             try {
                 s = size;
-                if (s == publishedSize && checkpointNote != null && !unwitnessed) {
-                    return checkpointNote;
+                Published p = published;
+                if (s == p.size() && p.note() != null && !unwitnessed) {
+                    return p.note();
                 }
                 for (int l = 0; l < LEVELS; l++) {
                     if (edgeCount[l] > 0) {
@@ -689,8 +691,7 @@ public final class Ledger implements AutoCloseable {
                 Hash root = Hash.wrap(Proofs.root(src, s));
                 String note = witnessed(signer.signNote(new Checkpoint(origin, s, root).body()), s);
                 Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
-                checkpointNote = note;
-                publishedSize = s;
+                published = new Published(note, s);
                 return note;
             } catch (IOException e) {
                 throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
@@ -777,7 +778,7 @@ public final class Ledger implements AutoCloseable {
 
     /** The latest published signed checkpoint (C2SP tlog-checkpoint as a signed note). */
     public String checkpoint() {
-        return checkpointNote;
+        return published.note();
     }
 
     /** The number of durable entries. */
@@ -827,6 +828,43 @@ public final class Ledger implements AutoCloseable {
         }
     }
 
+    /** Receives entries in log order from {@link #readEntries}. */
+    @FunctionalInterface
+    public interface EntryReader {
+        void entry(long index, byte[] entry);
+    }
+
+    /**
+     * Hands entries {@code from} (inclusive) to {@code to} (exclusive; at most {@link #size()}) to {@code reader} in
+     * order, one entry bundle read at a time, so a server can keep a derived view (an index) of its own log.
+     */
+    public void readEntries(long from, long to, EntryReader reader) {
+        checkSize(to);
+        if (from < 0 || from > to) {
+            throw new IllegalArgumentException("entries from " + from + " to " + to + " are not a range of the log");
+        }
+        try {
+            for (long b = from / TilePath.WIDTH; b * TilePath.WIDTH < to; b++) {
+                int width = (int) Math.min(TilePath.WIDTH, to - b * TilePath.WIDTH);
+                byte[] data = read(new TilePath(TilePath.ENTRIES, b, width), to);
+                if (data == null) {
+                    throw new LedgerException("entry bundle " + b + " (width " + width + ") is missing below the durable size " + to);
+                }
+                int off = 0;
+                for (int i = 0; i < width; i++) {
+                    int len = ((data[off] & 0xff) << 8) | (data[off + 1] & 0xff);
+                    long index = b * TilePath.WIDTH + i;
+                    if (index >= from) {
+                        reader.entry(index, Arrays.copyOfRange(data, off + 2, off + 2 + len));
+                    }
+                    off += 2 + len;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The tree head of the first {@code treeSize} entries ({@code treeSize <= size()}). */
     public Hash root(long treeSize) {
         checkSize(treeSize);
@@ -857,9 +895,8 @@ public final class Ledger implements AutoCloseable {
      * checkpoint's size.
      */
     public String tlogProof(long index) {
-        String note = checkpointNote;
-        long s = Checkpoint.open(note, signer.verifier(), origin).orThrow().size();
-        return inclusionProof(index, s).toTlogProof(note);
+        Published p = published;
+        return inclusionProof(index, p.size()).toTlogProof(p.note());
     }
 
     private void checkSize(long treeSize) {

@@ -1,6 +1,5 @@
 package ai.sovereign.ledger;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -46,10 +45,6 @@ final class NoteSigner {
         byte[] seed = new byte[32];
         new SecureRandom().nextBytes(seed);
         return fromSeed(name, seed, type);
-    }
-
-    static NoteSigner fromSeed(String name, byte[] seed) {
-        return fromSeed(name, seed, NoteVerifier.ED25519);
     }
 
     static NoteSigner fromSeed(String name, byte[] seed, int type) {
@@ -111,13 +106,12 @@ final class NoteSigner {
     }
 
     /**
-     * The signature blob over the note {@code text}: key ID (big-endian), then the 64-byte Ed25519
-     * signature; for a cosigner key, key ID, u64 {@link #cosignTime} and the signature of the
-     * cosignature/v1 message.
+     * The signature blob of a log key over the note {@code text}: key ID (big-endian), then the 64-byte Ed25519
+     * signature. A cosigner key signs with {@link #cosign} (its blob carries a time).
      */
     byte[] sign(byte[] text) {
-        if (verifier.type() == NoteVerifier.COSIGNATURE_V1) {
-            return cosign(text, System.currentTimeMillis() / 1000);
+        if (verifier.type() != NoteVerifier.ED25519) {
+            throw new IllegalStateException(verifier.label() + " is a cosigner key; it signs with cosign(text, time)");
         }
         return ByteBuffer.allocate(4 + 64).putInt(verifier.keyId()).put(ed25519(text)).array();
     }
@@ -174,9 +168,5 @@ final class NoteSigner {
     @Override
     public String toString() {
         return "NoteSigner[" + verifier.label() + "]";   // never the seed
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

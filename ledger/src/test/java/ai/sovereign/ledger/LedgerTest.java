@@ -95,6 +95,30 @@ class LedgerTest {
     }
 
     @Test
+    void readEntriesHandsBackEveryEntryInOrderAcrossBundlesAndTheEdge() {
+        List<byte[]> written = new ArrayList<>();
+        try (Ledger l = open()) {
+            java.util.Random random = new java.util.Random(7);
+            for (int i = 0; i < 600; i++) {
+                byte[] e = new byte[random.nextInt(i % 97 == 0 ? 3000 : 40) + 1];
+                random.nextBytes(e);
+                written.add(e);
+                assertEquals(i, l.append(e));
+            }
+            for (long[] range : new long[][] {{0, 600}, {255, 257}, {300, 555}, {599, 600}, {512, 512}}) {
+                List<Long> indices = new ArrayList<>();
+                l.readEntries(range[0], range[1], (index, entry) -> {
+                    indices.add(index);
+                    assertArrayEquals(written.get((int) index), entry, "entry " + index);
+                });
+                assertEquals(java.util.stream.LongStream.range(range[0], range[1]).boxed().toList(), indices);
+            }
+            assertThrows(IllegalArgumentException.class, () -> l.readEntries(0, 601, (i, e) -> { }), "beyond the durable size");
+            assertThrows(IllegalArgumentException.class, () -> l.readEntries(10, 9, (i, e) -> { }));
+        }
+    }
+
+    @Test
     void keyFileIsCreatedPrivateAndReused() throws IOException {
         String vkey;
         try (Ledger l = open()) {

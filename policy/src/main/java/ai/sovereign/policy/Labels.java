@@ -78,10 +78,20 @@ final class Labels {
             .mapToInt(l -> l.charAt(l.length() - 2) << 16 | l.charAt(l.length() - 1))
             .distinct().sorted().toArray();
 
+    /** The next-to-last characters of the Korean labels, as a bit set over UTF-16 units. */
+    private static final long[] LABEL_PENULTIMATES = new long[1024];
+
+    static {
+        for (int tail : LABEL_TAILS) {
+            LABEL_PENULTIMATES[tail >>> 22] |= 1L << (tail >>> 16);
+        }
+    }
+
     /** Called at a Hangul syllable that may end a Korean label. */
     static void korean(Scan scan, int i) {
         char[] a = scan.chars();
-        if (i == 0 || java.util.Arrays.binarySearch(LABEL_TAILS, a[i - 1] << 16 | a[i]) < 0) {
+        if (i == 0 || (LABEL_PENULTIMATES[a[i - 1] >> 6] >>> a[i - 1] & 1) == 0
+                || java.util.Arrays.binarySearch(LABEL_TAILS, a[i - 1] << 16 | a[i]) < 0) {
             return;
         }
         for (String l : PERSON_LABELS) {
@@ -434,7 +444,7 @@ final class Labels {
             }
             return NONE;
         }
-        if (w - t == 2 && Scan.regionAt(a, t)) {
+        if (w - t == 2 && Scan.regionAt(a, w, t)) {
             return ADMIN;
         }
         if (w - t < 2) {

@@ -45,31 +45,24 @@ final class NormalizedText {
         return originalLength;
     }
 
-    static NormalizedText of(CharSequence text) {
-        int n = text.length();
-        char[] src = new char[n];
-        if (text instanceof String s) {
-            s.getChars(0, n, src, 0);
-        } else {
-            for (int i = 0; i < n; i++) {
-                src[i] = text.charAt(i);
-            }
-        }
-        int first = -1;
+    /** The normalized view of {@code src[0, n)}; when nothing changes it reads {@code src} itself, without a copy. */
+    static NormalizedText of(char[] src, int n) {
         for (int i = 0; i < n; i++) {
-            char c = src[i];
-            if (c < 0xA0 || (c >= 0xAC00 && c < 0xD800)) {
-                continue;
-            }
-            if (special(c)) {
-                first = i;
-                break;
+            if (mayChange(src[i])) {
+                return slow(src, n, i);
             }
         }
-        if (first < 0) {
-            return new NormalizedText(src, n, n, null, null);
-        }
-        return slow(src, n, first);
+        return identity(src, n);
+    }
+
+    /** {@code src[0, n)} as it is: for a caller that has seen that no character in it {@link #mayChange may change}. */
+    static NormalizedText identity(char[] src, int n) {
+        return new NormalizedText(src, n, n, null, null);
+    }
+
+    /** Whether normalization may change or drop {@code c} (text without such characters is its own normal form). */
+    static boolean mayChange(char c) {
+        return !(c < 0xA0 || (c >= 0xAC00 && c < 0xD800)) && special(c);
     }
 
     /** Whether a non-ASCII, non-syllable character may change under our mapping. */

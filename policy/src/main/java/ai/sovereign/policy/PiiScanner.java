@@ -56,9 +56,40 @@ public final class PiiScanner {
         if (text.isEmpty()) {
             return List.of();
         }
-        NormalizedText norm = NormalizedText.of(text);
-        Scan scan = new Scan(norm.chars, norm.length, today != null ? today : todayInKorea());
-        scan.run();
+        int n = text.length();
+        char[] chars = new char[n];
+        if (text instanceof String s) {
+            s.getChars(0, n, chars, 0);
+        } else {
+            for (int i = 0; i < n; i++) {
+                chars[i] = text.charAt(i);
+            }
+        }
+        return scan(chars, n, minScore);
+    }
+
+    /**
+     * Entities in {@code text[0, length)} scoring at least {@code minScore}, sorted by start: the same answer as
+     * {@code scan(new String(text, 0, length), minScore)} without copying the text, for callers that decode into a reused
+     * buffer. The array is read in place, never modified, and must not change during the call.
+     */
+    public List<PiiEntity> scan(char[] text, int length, double minScore) {
+        Objects.requireNonNull(text, "text");
+        Objects.checkFromIndexSize(0, length, text.length);
+        if (!(minScore >= 0 && minScore <= 1)) {
+            throw new IllegalArgumentException("minScore must be in [0, 1], was " + minScore);
+        }
+        if (length == 0) {
+            return List.of();
+        }
+        LocalDate day = today != null ? today : todayInKorea();
+        Scan scan = new Scan(text, length, day);
+        NormalizedText norm = NormalizedText.identity(text, length);
+        if (!scan.run(true)) {
+            norm = NormalizedText.of(text, length);
+            scan = new Scan(norm.chars, norm.length, day);
+            scan.run(false);
+        }
         List<Scan.Candidate> kept = resolve(scan.found);
         List<PiiEntity> out = new ArrayList<>(kept.size());
         for (Scan.Candidate c : kept) {
@@ -69,10 +100,20 @@ public final class PiiScanner {
         return out;
     }
 
-    private static final Comparator<Scan.Candidate> BEST_FIRST = Comparator.comparingDouble(Scan.Candidate::score).reversed()
-            .thenComparing(Comparator.comparingInt((Scan.Candidate c) -> c.end() - c.start()).reversed())
-            .thenComparingInt(Scan.Candidate::start)
-            .thenComparing(Scan.Candidate::type);
+    /** Score, then length (both descending), then start, then type. */
+    private static final Comparator<Scan.Candidate> BEST_FIRST = (x, y) -> {
+        int c = Double.compare(y.score(), x.score());
+        if (c == 0) {
+            c = Integer.compare(y.end() - y.start(), x.end() - x.start());
+        }
+        if (c == 0) {
+            c = Integer.compare(x.start(), y.start());
+        }
+        return c != 0 ? c : x.type().compareTo(y.type());
+    };
+    private static final Comparator<Scan.Candidate> BY_SPAN = (x, y) -> x.start() != y.start()
+            ? Integer.compare(x.start(), y.start()) : Integer.compare(x.end(), y.end());
+    private static final Comparator<Scan.Candidate> BY_START = (x, y) -> Integer.compare(x.start(), y.start());
 
     /**
      * Non-overlapping candidates: sweep by start into clusters of transitively overlapping candidates, and within a
@@ -82,7 +123,7 @@ public final class PiiScanner {
         if (found.size() <= 1) {
             return found;
         }
-        found.sort(Comparator.comparingInt(Scan.Candidate::start).thenComparingInt(Scan.Candidate::end));
+        found.sort(BY_SPAN);
         List<Scan.Candidate> out = new ArrayList<>(found.size());
         List<Scan.Candidate> cluster = new ArrayList<>();
         int clusterEnd = -1;
@@ -95,7 +136,7 @@ public final class PiiScanner {
             clusterEnd = Math.max(clusterEnd, c.end());
         }
         pick(cluster, out);
-        out.sort(Comparator.comparingInt(Scan.Candidate::start));
+        out.sort(BY_START);
         return out;
     }
 

@@ -24,6 +24,8 @@ final class Scan {
     record Candidate(PiiType type, int start, int end, double score) {}
 
     private static final int MAX_GROUPS = 12;
+    /** Fewer digits than this in a whole sequence of fewer than four groups cannot be any candidate of {@link #from}. */
+    private static final int MIN_DIGITS = 8;
     private static final int CTX_BEFORE = 40;
     private static final int CTX_AFTER = 20;
     /** Order, serial and version words without positive context: a checksum-valid, well-shaped number drops below 0.5. */
@@ -52,32 +54,62 @@ final class Scan {
         this.today = today;
     }
 
-    void run() {
+    private static final byte DIGIT = 1;
+    private static final byte AT = 2;
+    private static final byte COLON = 3;
+    private static final byte LABEL_END = 4;
+    private static final byte NOT_NORMAL = 5;
+    /** What each UTF-16 unit triggers (0: nothing): one table load per character instead of a chain of comparisons. */
+    private static final byte[] TRIGGER = new byte[1 << 16];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TRIGGER[c] = DIGIT;
+        }
+        TRIGGER['@'] = AT;
+        TRIGGER[':'] = COLON;
+        for (char c : "명름함주인분자소지택".toCharArray()) {
+            TRIGGER[c] = LABEL_END;
+        }
+        for (int c = 0; c < 1 << 16; c++) {
+            if (NormalizedText.mayChange((char) c)) {
+                if (TRIGGER[c] != 0) {
+                    throw new AssertionError("a trigger character may change under normalization: U+" + Integer.toHexString(c));
+                }
+                TRIGGER[c] = NOT_NORMAL;
+            }
+        }
+    }
+
+    /**
+     * Proposes the candidates. With {@code stopIfNotNormal}, stops at the first character that normalization may change
+     * and returns false: the caller then normalizes and scans again, which spares text that is already in normal form
+     * (nearly all of it) a separate pass. A digit sequence, the only stretch the loop skips, holds no such character.
+     */
+    boolean run(boolean stopIfNotNormal) {
         final char[] a = this.a;
         final int n = this.n;
+        final byte[] trigger = TRIGGER;
         int i = 0;
         while (i < n) {
-            char c = a[i];
-            if (c < 0x80) {
-                if (c <= '@') {
-                    if (c >= '0' && c <= '9') {
-                        i = number(i);
-                        continue;
-                    }
-                    if (c == '@') {
-                        email(i);
-                    } else if (c == ':') {
-                        colon(i);
-                    }
+            switch (trigger[a[i]]) {
+                case 0 -> { }
+                case DIGIT -> {
+                    i = number(i);
+                    continue;
                 }
-            } else if (c >= 0xAC00 && c <= 0xD7A3) {
-                switch (c) {
-                    case '명', '름', '함', '주', '인', '분', '자', '소', '지', '택' -> Labels.korean(this, i);
-                    default -> { }
+                case AT -> email(i);
+                case COLON -> colon(i);
+                case LABEL_END -> Labels.korean(this, i);
+                default -> {
+                    if (stopIfNotNormal) {
+                        return false;
+                    }
                 }
             }
             i++;
         }
+        return true;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -113,9 +145,9 @@ final class Scan {
         found.add(new Candidate(type, start, end, Math.round(Math.min(1.0, score) * 100) / 100.0));
     }
 
-    boolean ctx(int start, int end, String[] words) {
-        return Keywords.any(a, Math.max(0, start - CTX_BEFORE), start, words)
-                || Keywords.any(a, end, Math.min(n, end + CTX_AFTER), words);
+    boolean ctx(int start, int end, Keywords.Words words) {
+        return Keywords.any(a, n, Math.max(0, start - CTX_BEFORE), start, words)
+                || Keywords.any(a, n, end, Math.min(n, end + CTX_AFTER), words);
     }
 
     private boolean negative(int start, int end) {
@@ -131,9 +163,16 @@ final class Scan {
         plate(i);
         parseGroups(i);
         int end = ge[m - 1];
-        for (int s = 0; s < m; s++) {
-            if (leftOk(s)) {
-                from(s);
+        int digits = 0;
+        for (int g = 0; g < m; g++) {
+            digits += ge[g] - gs[g];
+        }
+        // the shortest number any group-based detector takes has 8 digits (1588-1234) or 4 groups (an IPv4 address)
+        if (digits >= MIN_DIGITS || m >= 4) {
+            for (int s = 0; s < m; s++) {
+                if (leftOk(s)) {
+                    from(s);
+                }
             }
         }
         if (i >= 2 && a[i - 1] == ' ' && (a[i - 2] == '로' || a[i - 2] == '길')) {
@@ -388,8 +427,8 @@ final class Scan {
     static final String[] REGION_NAMES = {"서울", "부산", "경기", "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주", "대구",
             "인천", "광주", "대전", "울산", "세종"};
 
-    static boolean regionAt(char[] a, int p) {
-        if (p < 0 || p + 2 > a.length) {
+    static boolean regionAt(char[] a, int n, int p) {
+        if (p < 0 || p + 2 > n) {
             return false;
         }
         for (String r : REGION_NAMES) {
@@ -406,7 +445,7 @@ final class Scan {
         if (q > 0 && a[q - 1] == ' ') {
             q--;
         }
-        if (q < 2 || !regionAt(a, q - 2) || (q >= 3 && isSyllable(a[q - 3]))) {
+        if (q < 2 || !regionAt(a, n, q - 2) || (q >= 3 && isSyllable(a[q - 3]))) {
             return;
         }
         int start = q - 2;
@@ -718,7 +757,7 @@ final class Scan {
         if (r > 0 && a[r - 1] == ' ') {
             r--;
         }
-        if (r >= 2 && regionAt(a, r - 2) && (r < 3 || !isSyllable(a[r - 3]))) {
+        if (r >= 2 && regionAt(a, n, r - 2) && (r < 3 || !isSyllable(a[r - 3]))) {
             start = r - 2;
         }
         double score = space ? 0.6 : 0.8;

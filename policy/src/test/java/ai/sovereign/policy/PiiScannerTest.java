@@ -435,4 +435,43 @@ class PiiScannerTest {
         assertEquals(List.of(), SCANNER.scan(""));
         assertEquals(List.of(), SCANNER.scan("그냥 평범한 문장입니다. Nothing here; 2024년 3월 5일, 12:30, 3.14, 100%."));
     }
+
+    /** The reference: normalize the whole text first, then one scan of the normal form (no stop at the first change). */
+    private static List<PiiEntity> normalizeFirst(String s) {
+        if (s.isEmpty()) {
+            return List.of();
+        }
+        NormalizedText norm = NormalizedText.of(s.toCharArray(), s.length());
+        Scan scan = new Scan(norm.chars, norm.length, LocalDate.of(2026, 1, 15));
+        scan.run(false);
+        return PiiScanner.resolve(scan.found).stream()
+                .map(c -> new PiiEntity(c.type(), norm.originalStart(c.start()), norm.originalEnd(c.end()), c.score()))
+                .toList();
+    }
+
+    @Test
+    void scanningABufferInPlaceAnswersAsNormalizingTheStringFirstWhateverFollowsTheLength() {
+        String[] pieces = {"주민등록번호 ", "850315-1812920", "010-1234-5678", "hong@example.com", "M123A4567", "Tel", "tel", " ", "서",
+            "울", "서울 12-345678-90", "12가3456", "성명: 홍길동", "주소: ", "경기", "１２", "\u00A0", "\u1112\u1161", "😀", "2001:db8::1",
+            "010\u00A01234\u00A05678", "８５０３１５－１８１２９２０", "hong＠example.com", "성\u200B명: 홍길동", "\u1109\u1165\u11BC명: 김철수",
+            "203.0.113.7", "a", "5", "-", ":", "@", "계좌 110-123-456789", "card 4111 1111 1111 1111"};
+        java.util.Random random = new java.util.Random(5);
+        for (int round = 0; round < 3000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = random.nextInt(12); k > 0; k--) {
+                text.append(pieces[random.nextInt(pieces.length)]);
+            }
+            StringBuilder tail = new StringBuilder();
+            for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                tail.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String s = text.toString();
+            char[] buffer = (s + tail).toCharArray();
+            String message = s + " | " + tail;
+            assertEquals(normalizeFirst(s), SCANNER.scan(buffer, s.length(), 0.0), message);
+            assertEquals(normalizeFirst(s), SCANNER.scan(s, 0.0), message);
+            assertEquals(s + tail, new String(buffer), "the buffer is not modified");
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> SCANNER.scan(new char[2], 3, 0.5));
+    }
 }

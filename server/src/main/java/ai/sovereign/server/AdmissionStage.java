@@ -73,7 +73,7 @@ final class AdmissionStage implements AutoCloseable {
             case Admission.Refused r -> {
                 ApiException refusal = new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),
                         (int) Math.min(Integer.MAX_VALUE, r.retryAfterSeconds()));
-                if (r.message().startsWith("model " + model)) { // the model's fair-share queue, not the tenant's quota
+                if (r.capacity()) { // the model's fair-share queue, not the tenant's quota
                     return refusal;
                 }
                 throw refusal;

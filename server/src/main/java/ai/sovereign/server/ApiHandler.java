@@ -22,6 +22,7 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private final Metrics metrics;
     private final LedgerRecorder recorder;
     private final LedgerApi ledgerApi;
+    private final TenantLedger tenantLedger;
     private volatile StoreTenants tenants;
     private final ai.sovereign.server.tenancy.TenancyApi tenancyApi;
     private final AdmissionStage admission;
@@ -44,6 +45,16 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
         this.metrics = metrics;
         this.recorder = recorder;
         this.ledgerApi = new LedgerApi(recorder.ledger());
+        this.tenantLedger = new TenantLedger(recorder.ledger());
+    }
+
+    /** Reads the log into the tenants' view of it now, so the first {@code /v1/ledger/entries} call need not. */
+    void indexLedger() {
+        try {
+            tenantLedger.catchUp();
+        } catch (RuntimeException e) {
+            Log.warn("ledger: cannot index the log's entries by tenant now (" + e.getMessage() + "); the first query will");
+        }
     }
 
     void tenants(StoreTenants value) {
@@ -115,6 +126,10 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
                     requireMethod(ex, "POST");
                     caller.require(ApiKey.Scope.ADMIN, path);
                     ex.json(200, reload.get());
+                }
+                case "/v1/ledger/entries" -> {
+                    requireMethod(ex, "GET");
+                    ledgerEntries(ex, caller);
                 }
                 case "/metrics" -> {
                     requireMethod(ex, "GET");
@@ -188,19 +203,34 @@ final class ApiHandler extends Handler.Abstract.NonBlocking {
     private void tenancy(Exchange ex, Tenants.Caller caller) throws IOException {
         String body = ex.method().equals("GET") || ex.method().equals("DELETE") ? ""
                 : new String(ex.body(MAX_ADMIN_BODY), java.nio.charset.StandardCharsets.UTF_8);
-        java.util.Map<String, String> query = new java.util.HashMap<>();
-        org.eclipse.jetty.util.Fields fields = Request.extractQueryParameters(ex.request);
-        fields.forEach(f -> query.put(f.getName(), f.getValue()));
+        java.util.Map<String, String> query = ex.query();
         ai.sovereign.server.tenancy.TenancyApi.Reply reply = tenancyApi.handle(tenants.principal(caller), ex.method(), ex.path(), query, body);
-        if (reply.status() >= 400) {
-            com.fasterxml.jackson.databind.JsonNode error = Json.parseBody(reply.json().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            throw new ApiException(reply.status(), error.at("/error/type").asText(), error.at("/error/code").asText(), null,
-                    error.at("/error/message").asText(), null);
+        if (reply.failure() instanceof ai.sovereign.server.tenancy.TenancyApi.Failure f) {
+            throw new ApiException(reply.status(), f.type(), f.code(), null, f.message(), null);
         }
         ex.text(reply.status(), "application/json", reply.json());
     }
 
     private static final int MAX_ADMIN_BODY = 1 << 20;
+
+    /**
+     * {@code GET /v1/ledger/entries[?before=N&limit=M]}: the caller's own entries (an organization's include its
+     * projects'); an admin key may name another tenant with {@code tenant=ID}.
+     */
+    private void ledgerEntries(Exchange ex, Tenants.Caller caller) {
+        java.util.Map<String, String> query = ex.query();
+        String tenant = caller.tenant().id();
+        if (query.containsKey("tenant") && !query.get("tenant").equals(tenant)) {
+            caller.require(ApiKey.Scope.ADMIN, "another tenant's ledger entries");
+            tenant = query.get("tenant");
+        }
+        Long before = query.containsKey("before") ? LedgerApi.number(query, "before") : null;
+        long limit = query.containsKey("limit") ? LedgerApi.number(query, "limit") : TenantLedger.DEFAULT_LIMIT;
+        if (limit < 1 || limit > TenantLedger.MAX_LIMIT) {
+            throw ApiException.invalid("limit", "limit must be 1.." + TenantLedger.MAX_LIMIT);
+        }
+        ex.json(200, tenantLedger.page(tenants.visibleTenants(tenant), before, (int) limit));
+    }
 
     private static void requireMethod(Exchange ex, String method) {
         if (!ex.method().equals(method)) {

@@ -65,14 +65,28 @@ final class ConfigTenants implements Tenants {
     }
 
     private static DataPolicy dataPolicy(ServerConfig.TenantEntry t, Jurisdiction local) {
+        return dataPolicy(t.jurisdictions(), t.minTier(), t.models(), local);
+    }
+
+    /**
+     * A tenant's data policy from its parts as the config and the store hold them: no jurisdictions means the local
+     * node's, no minimum tier none, no models every model.
+     */
+    static DataPolicy dataPolicy(java.util.Collection<String> jurisdictions, String minTier, java.util.Collection<String> models,
+                                 Jurisdiction local) {
         Set<Jurisdiction> allowed = new LinkedHashSet<>();
-        if (t.jurisdictions() == null) {
+        if (jurisdictions == null || jurisdictions.isEmpty()) {
             allowed.add(local);
         } else {
-            t.jurisdictions().forEach(j -> allowed.add(Jurisdiction.of(j)));
+            jurisdictions.forEach(j -> allowed.add(Jurisdiction.of(j)));
         }
-        return new DataPolicy(allowed, t.minTier() == null ? null : SecurityTier.parse(t.minTier()),
-                t.models() == null ? Set.of() : new HashSet<>(t.models()));
+        return new DataPolicy(allowed, minTier == null ? null : SecurityTier.parse(minTier), models == null ? Set.of() : new HashSet<>(models));
+    }
+
+    /** The key of an {@code Authorization: Bearer <key>} header; null when there is none. */
+    static String bearer(String authorization) {
+        String key = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : null;
+        return key == null || key.isEmpty() ? null : key;
     }
 
     /** Validates {@code tenants:}; an error names the entry and the key. */
@@ -92,6 +106,10 @@ final class ConfigTenants implements Tenants {
             }
             if (!ids.add(t.id())) {
                 throw new IllegalArgumentException(at + ".id: tenant " + t.id() + " is configured twice");
+            }
+            if (t.jurisdictions() != null && t.jurisdictions().isEmpty()) {
+                throw new IllegalArgumentException(at + ".jurisdictions: an empty list allows nowhere; list at least one code, or leave "
+                        + "it out for the local node's");
             }
             try {
                 if (t.jurisdictions() != null) {
@@ -193,8 +211,8 @@ final class ConfigTenants implements Tenants {
         if (fallback != null) {
             return fallback;
         }
-        String key = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : null;
-        if (key == null || key.isEmpty()) {
+        String key = bearer(authorization);
+        if (key == null) {
             throw invalidKey("no API key: send Authorization: Bearer <key>");
         }
         byte[] presented = sha256(key);

@@ -121,6 +121,27 @@ final class Exchange {
         return body;
     }
 
+    /** The query parameters (the first of a repeated name); malformed URL encoding is a 400. */
+    java.util.Map<String, String> query() {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        String query = request.getHttpURI().getQuery();
+        if (query == null) {
+            return out;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                try {
+                    out.putIfAbsent(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                            java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.invalid(null, "the query string is not valid URL encoding");
+                }
+            }
+        }
+        return out;
+    }
+
     java.util.Map<String, Long> piiCounts() {
         return piiCounts;
     }

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -587,9 +586,11 @@ final class InferencePipeline {
                 int completion = 0;
                 List<ToolCallParser.Stream> toolStreams = new ArrayList<>();
                 List<ai.sovereign.policy.PiiGuard.Restorer> restorers = new ArrayList<>();
+                List<PiiLogprobs> logprobStreams = new ArrayList<>();
                 for (int i = 0; i < choices.size(); i++) {
                     toolStreams.add(request.toolsActive() ? parser().new Stream() : null);
                     restorers.add(pseudonyms.restorer());
+                    logprobStreams.add(logprobStream());
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 while (open > 0) {
@@ -614,8 +615,13 @@ final class InferencePipeline {
                         if (tools != null) {
                             held = tools.accept(held);
                         }
-                        if (!held.isEmpty()) {
-                            ex.event(chunk(e.choice(), request.chat() ? Json.object().put("content", held) : null, null, null, held).toString());
+                        ObjectNode heldLogprobs = null;
+                        if (request.logprobs()) { // entries held while a pseudonym might have been forming
+                            heldLogprobs = Json.object();
+                            logprobStreams.get(e.choice()).finish(heldLogprobs.putArray("content"));
+                        }
+                        if (!held.isEmpty() || (heldLogprobs != null && !heldLogprobs.get("content").isEmpty())) {
+                            ex.event(chunk(e.choice(), request.chat() ? Json.object().put("content", held) : null, null, heldLogprobs, held).toString());
                         }
                         if (tools != null) {
                             parsed = tools.finish();
@@ -633,8 +639,12 @@ final class InferencePipeline {
                     } else if (e.token() != null && (!e.token().text().isEmpty() || request.logprobs())) {
                         String restored = restorers.get(e.choice()).accept(e.token().text());
                         String text = tools != null ? tools.accept(restored) : restored;
-                        JsonNode lp = request.logprobs() && e.token().id() >= 0 ? logprobs(List.of(e.token())) : null;
-                        if (text.isEmpty() && lp == null) {
+                        ObjectNode lp = null;
+                        if (request.logprobs() && e.token().id() >= 0) {
+                            lp = Json.object();
+                            logprobStreams.get(e.choice()).accept(e.token(), lp.putArray("content"));
+                        }
+                        if (text.isEmpty() && (lp == null || lp.get("content").isEmpty())) {
                             continue;
                         }
                         ObjectNode delta = request.chat() ? Json.object().put("content", text) : null;
@@ -739,31 +749,13 @@ final class InferencePipeline {
                     .put("total_tokens", prompt + completionTokens);
         }
 
+        /** A whole answer's logprobs, with pseudonyms restored in them as in its text ({@link PiiLogprobs}). */
         private JsonNode logprobs(List<GeneratedToken> tokens) {
-            ObjectNode lp = Json.object();
-            ArrayNode content = lp.putArray("content");
-            for (GeneratedToken t : tokens) {
-                ObjectNode entry = content.addObject();
-                String piece = new String(model.model().tokenizer().tokenBytes(t.id()), StandardCharsets.UTF_8);
-                entry.put("token", piece);
-                entry.put("logprob", t.logprob());
-                bytes(entry, model.model().tokenizer().tokenBytes(t.id()));
-                ArrayNode top = entry.putArray("top_logprobs");
-                for (var alt : t.alternatives()) {
-                    ObjectNode a = top.addObject();
-                    a.put("token", alt.token());
-                    a.put("logprob", alt.logprob());
-                    bytes(a, model.model().tokenizer().tokenBytes(alt.id()));
-                }
-            }
-            return lp;
+            return PiiLogprobs.whole(pseudonyms, model.model().tokenizer()::tokenBytes, tokens);
         }
 
-        private static void bytes(ObjectNode node, byte[] bytes) {
-            ArrayNode array = node.putArray("bytes");
-            for (byte b : bytes) {
-                array.add(b & 0xFF);
-            }
+        private PiiLogprobs logprobStream() {
+            return new PiiLogprobs(pseudonyms, model.model().tokenizer()::tokenBytes);
         }
 
         private String errorEvent(String message, String code) {

@@ -7,9 +7,7 @@ import ai.sovereign.ledger.InclusionProof;
 import ai.sovereign.ledger.Ledger;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -67,7 +65,7 @@ final class LedgerApi {
     }
 
     private void inclusion(Exchange ex) {
-        Map<String, String> q = query(ex);
+        Map<String, String> q = ex.query();
         long size = q.containsKey("size") ? number(q, "size") : publishedSize();
         long index = number(q, "index");
         InclusionProof p;
@@ -84,7 +82,7 @@ final class LedgerApi {
 
     /** A C2SP tlog-proof for one entry against the published checkpoint (with its cosignatures): what {@code ledger prove} prints. */
     private void tlog(Exchange ex) {
-        long index = number(query(ex), "index");
+        long index = number(ex.query(), "index");
         String proof;
         try {
             proof = ledger.tlogProof(index);
@@ -95,7 +93,7 @@ final class LedgerApi {
     }
 
     private void consistency(Exchange ex) {
-        Map<String, String> q = query(ex);
+        Map<String, String> q = ex.query();
         long oldSize = number(q, "old");
         long newSize = q.containsKey("new") ? number(q, "new") : publishedSize();
         ConsistencyProof p;
@@ -115,7 +113,8 @@ final class LedgerApi {
         return Checkpoint.open(ledger.checkpoint(), ledger.verifierKey()).orThrow().size();
     }
 
-    private static long number(Map<String, String> q, String name) {
+    /** A required non-negative integer query parameter. */
+    static long number(Map<String, String> q, String name) {
         String v = q.get(name);
         if (v == null) {
             throw ApiException.invalid(name, name + " is required");
@@ -129,25 +128,5 @@ final class LedgerApi {
         } catch (NumberFormatException e) {
             throw ApiException.invalid(name, name + " must be a non-negative integer, not '" + CompletionRequest.clip(v) + "'");
         }
-    }
-
-    private static Map<String, String> query(Exchange ex) {
-        Map<String, String> out = new HashMap<>();
-        String query = ex.request.getHttpURI().getQuery();
-        if (query == null) {
-            return out;
-        }
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                try {
-                    out.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                            URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.invalid(null, "the query string is not valid URL encoding");
-                }
-            }
-        }
-        return out;
     }
 }

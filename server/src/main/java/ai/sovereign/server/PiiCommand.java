@@ -68,13 +68,18 @@ final class PiiCommand implements Runnable {
                     throw new IOException("no such file: " + input);
                 }
             }
-            PiiScanner scanner = new PiiScanner();
-            LineScan scan = new LineScan((line, out) -> render(scanner.scan(line.startsWith("{") ? textField(line) : line, minScore), out),
-                    Runtime.getRuntime().availableProcessors());
+            LineScan scan = new LineScan(answer(new PiiScanner(), minScore), Runtime.getRuntime().availableProcessors());
             try (in; OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16)) {
                 scan.run(in, out);
             }
             return 0;
+        }
+
+        /** One line's answer: its entities as JSON, or the "text" field's entities for a line that starts with '{'. */
+        static LineScan.Answer answer(PiiScanner scanner, double minScore) {
+            return (line, length, out) -> render(length > 0 && line[0] == '{'
+                    ? scanner.scan(textField(new String(line, 0, length)), minScore)
+                    : scanner.scan(line, length, minScore), out);
         }
 
         private static String textField(String line) throws LineScan.LineException {

@@ -83,6 +83,7 @@ final class SovereignServer implements AutoCloseable {
         connector.setHost(config.serverOrDefault().hostOrDefault());
         connector.setPort(config.serverOrDefault().portOrDefault());
         connector.setIdleTimeout(300_000);
+        connector.setAcceptQueueSize(1024); // the JDK's default backlog is 50: a burst of clients would overflow it
         jetty.addConnector(connector);
         jetty.setHandler(handler);
     }
@@ -182,15 +183,20 @@ final class SovereignServer implements AutoCloseable {
             Fleet.check(next);
             ConfigTenants.check(next);
             fleet = withLocalQueues(Fleet.from(next, localModels));
-            StoreTenants.mirror(tenancy, next);
-            tenants = new StoreTenants(tenancy, next);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
         }
+        // A widening is durable on the ledger before any key can use it: before the store's copy changes.
         List<ConfigTenants.Widening> widened = ConfigTenants.widenings(config, next);
         for (ConfigTenants.Widening w : widened) {
             ledger.admin("tenant.policy_widened", w.tenant(), w.attributes());
             Log.warn("config reload widens tenant " + w.tenant() + "'s data policy: " + w.attributes());
+        }
+        try {
+            StoreTenants.mirror(tenancy, next);
+            tenants = new StoreTenants(tenancy, next);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(null, "config not reloaded: " + e.getMessage());
         }
         ledger.admin("config.reloaded", configSource, Map.of(
                 "effective_config_sha256", sha256(next.toString()),
@@ -250,6 +256,7 @@ final class SovereignServer implements AutoCloseable {
             started = true;
         }
         handler.ready(true);
+        Thread.ofVirtual().name("sovereign-tenant-ledger").start(handler::indexLedger);
     }
 
     InetSocketAddress address() {

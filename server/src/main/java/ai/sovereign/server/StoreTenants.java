@@ -4,7 +4,6 @@ import ai.sovereign.policy.DataPolicy;
 import ai.sovereign.policy.Jurisdiction;
 import ai.sovereign.policy.PiiPolicy;
 import ai.sovereign.policy.SecurityTier;
-import ai.sovereign.server.tenancy.ApiKey;
 import ai.sovereign.server.tenancy.Authentication;
 import ai.sovereign.server.tenancy.EffectivePolicy;
 import ai.sovereign.server.tenancy.Tenancy;
@@ -19,7 +18,7 @@ import java.util.Set;
  * on every request (a revoked or rotated-out key fails from its next request on, on every instance); any other key is
  * compared with the config's bootstrap keys. A store principal's merged policy becomes the same {@link Tenant} a config
  * tenant would be (jurisdictions, empty meaning the local node's; minimum tier; PII actions, empty meaning the top-level
- * policy), so routing and the guard treat both alike. With no key anywhere, callers are tenant {@code default}
+ * policy; models, empty meaning every model), so routing and the guard treat both alike. With no key anywhere, callers are tenant {@code default}
  * (loopback only). Config tenants are mirrored into the store at start and on reload ({@link #mirror}), so the store
  * enforces their quotas and shares like any other tenant's.
  */
@@ -48,8 +47,8 @@ final class StoreTenants implements Tenants {
 
     @Override
     public Caller authenticate(String authorization) {
-        String key = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).strip() : null;
-        if (key != null && !key.isEmpty()) {
+        String key = ConfigTenants.bearer(authorization);
+        if (key != null) {
             switch (tenancy.authenticate(key)) {
                 case Authentication.Authenticated a -> {
                     return caller(a.principal());
@@ -62,7 +61,7 @@ final class StoreTenants implements Tenants {
             }
         }
         if (!configured && storeKeys) {
-            throw ConfigTenants.invalidKey(key == null || key.isEmpty() ? "no API key: send Authorization: Bearer <key>" : "the API key is not valid");
+            throw ConfigTenants.invalidKey(key == null ? "no API key: send Authorization: Bearer <key>" : "the API key is not valid");
         }
         return config.authenticate(authorization);
     }
@@ -76,19 +75,21 @@ final class StoreTenants implements Tenants {
     Authentication.Principal principal(Caller caller) {
         ai.sovereign.server.tenancy.Tenant t = tenancy.tenant(caller.tenant().id()).orElseThrow(() -> ConfigTenants.invalidKey(
                 "tenant " + caller.tenant().id() + " no longer exists"));
-        return new Authentication.Principal(t, t.parent(), new EffectivePolicy(t.jurisdictions(), t.minTier(), t.pii()), caller.scopes(),
+        return new Authentication.Principal(t, t.parent(), new EffectivePolicy(t.jurisdictions(), t.minTier(), t.pii(), t.models()), caller.scopes(),
                 caller.tenant().keyId());
+    }
+
+    /** {@code tenant} and, for an organization, its projects: what a key of that tenant may see of its usage and ledger entries. */
+    Set<String> visibleTenants(String tenant) {
+        Set<String> out = new LinkedHashSet<>();
+        out.add(tenant);
+        tenancy.tenants().stream().filter(t -> tenant.equals(t.parent())).forEach(t -> out.add(t.id()));
+        return out;
     }
 
     private Caller caller(Authentication.Principal p) {
         EffectivePolicy policy = p.policy();
-        Set<Jurisdiction> allowed = new LinkedHashSet<>();
-        if (policy.jurisdictions().isEmpty()) {
-            allowed.add(local);
-        } else {
-            policy.jurisdictions().forEach(j -> allowed.add(Jurisdiction.of(j)));
-        }
-        DataPolicy data = new DataPolicy(allowed, policy.minTier() == null ? null : SecurityTier.parse(policy.minTier()), Set.of());
+        DataPolicy data = ConfigTenants.dataPolicy(policy.jurisdictions(), policy.minTier(), policy.models(), local);
         PiiPolicy pii = policy.pii().isEmpty() ? defaultPii : PiiPolicy.parse(policy.pii());
         return new Caller(new Tenant(p.tenant().id(), "key:" + p.keyLookup(), data, pii), p.scopes());
     }
@@ -96,9 +97,26 @@ final class StoreTenants implements Tenants {
     /**
      * Puts the config's tenants into the store (created, or updated where the config changed them; the store keeps what
      * the config does not set: parent, tokens per month, max concurrent), and with no tenants configured the tenant
-     * {@code default} (unlimited) when the store lacks it.
+     * {@code default} (unlimited) when the store lacks it. A tenant that came from the config and has left it is
+     * deleted with its keys and grants (its usage records stay); one created through the CLI or the admin API is
+     * never touched. An organization that still has projects is kept, with a warning, until it can be deleted.
      */
     static void mirror(Tenancy tenancy, ServerConfig cfg) {
+        Set<String> configured = new java.util.TreeSet<>();
+        cfg.tenantsOrEmpty().forEach(e -> configured.add(e.id()));
+        Set<String> marked = new java.util.TreeSet<>(configured);
+        for (String gone : tenancy.configTenants()) {
+            if (!configured.contains(gone) && tenancy.tenant(gone).isPresent()) {
+                try {
+                    tenancy.deleteTenant(gone);
+                    Log.info("tenants: " + gone + " has left the config: deleted with its keys and grants (its usage records stay)");
+                } catch (IllegalArgumentException e) {
+                    Log.warn("tenants: " + gone + " has left the config but is kept (deleted once it can be): " + e.getMessage());
+                    marked.add(gone);
+                }
+            }
+        }
+        tenancy.configTenants(marked);
         if (cfg.tenantsOrEmpty().isEmpty()) {
             if (tenancy.tenant(ConfigTenants.DEFAULT).isEmpty()) {
                 tenancy.putTenant(ai.sovereign.server.tenancy.Tenant.organization(ConfigTenants.DEFAULT));
@@ -125,7 +143,8 @@ final class StoreTenants implements Tenants {
             }
             var next = new ai.sovereign.server.tenancy.Tenant(e.id(), old.map(ai.sovereign.server.tenancy.Tenant::parent).orElse(null),
                     e.jurisdictions() == null ? List.of() : e.jurisdictions().stream().map(j -> j.toUpperCase(java.util.Locale.ROOT)).toList(),
-                    e.minTier() == null ? null : SecurityTier.parse(e.minTier()).configName(), pii, quotas, weight, priority);
+                    e.minTier() == null ? null : SecurityTier.parse(e.minTier()).configName(), pii,
+                    e.models() == null ? List.of() : e.models(), quotas, weight, priority);
             if (old.isEmpty() || !old.get().equals(next)) {
                 tenancy.putTenant(next);
             }

@@ -83,4 +83,39 @@ class ConfigReloadTest {
             assertEquals(401, Fleets.get(server, "/admin/fleet").statusCode(), "the fleet report needs an admin key too");
         }
     }
+
+    @Test
+    void aTenantThatLeavesTheConfigLeavesTheStoreWithItsKeysButOneMadeByTheApiStays() throws Exception {
+        try (StubNode kr = new StubNode("kr-1", "KR", StubNode.Behaviour.OK)) {
+            String both = config("[KR]", kr) + "  - { id: leaving, api_keys: [ { sha256: \"" + RemoteRoutingTest.sha("key-leaving") + "\" } ] }\n";
+            try (SovereignServer server = Fleets.start(dir, both)) {
+                Path file = dir.resolve("sovereign.yaml");
+                String prefix = Files.readString(file).substring(0, Files.readString(file).indexOf("models:"));
+                assertEquals(201, Fleets.post(server, "/admin/tenants", "{\"id\":\"by-api\"}", ADMIN).statusCode());
+                String apiKey = key(server, "by-api");
+                String storeKey = key(server, "leaving");
+                for (String k : List.of("key-leaving", storeKey, apiKey)) {
+                    assertEquals(200, Fleets.post(server, "/v1/chat/completions", RemoteRoutingTest.chat("x", false),
+                            Map.of("Authorization", "Bearer " + k)).statusCode(), "before the reload");
+                }
+
+                Files.writeString(file, prefix + config("[KR]", kr));
+                assertEquals(200, Fleets.post(server, "/admin/reload", "", ADMIN).statusCode());
+                for (String k : List.of("key-leaving", storeKey)) {
+                    assertEquals(401, Fleets.post(server, "/v1/chat/completions", RemoteRoutingTest.chat("x", false),
+                            Map.of("Authorization", "Bearer " + k)).statusCode(), "the tenant left with the config: its keys stop");
+                }
+                assertEquals(200, Fleets.post(server, "/v1/chat/completions", RemoteRoutingTest.chat("x", false),
+                        Map.of("Authorization", "Bearer " + apiKey)).statusCode(), "a tenant made through the API is not the config's");
+                String list = Fleets.getWith(server, "/admin/tenants", ADMIN).body();
+                assertTrue(list.contains("\"by-api\"") && !list.contains("\"leaving\""), list);
+            }
+        }
+    }
+
+    private static String key(SovereignServer server, String tenant) throws Exception {
+        HttpResponse<String> r = Fleets.post(server, "/admin/tenants/" + tenant + "/keys", "{\"scopes\":[\"inference\"]}", ADMIN);
+        assertEquals(201, r.statusCode(), r.body());
+        return Json.parseBody(r.body().getBytes(StandardCharsets.UTF_8)).at("/data/key").asText();
+    }
 }

@@ -44,8 +44,13 @@ final class Fleets {
     }
 
     static HttpResponse<String> get(SovereignServer s, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base(s) + path)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return getWith(s, path, Map.of());
+    }
+
+    static HttpResponse<String> getWith(SovereignServer s, String path, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base(s) + path)).timeout(Duration.ofSeconds(30));
+        headers.forEach(b::header);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The {@code data:} payloads of an SSE body, in order. */

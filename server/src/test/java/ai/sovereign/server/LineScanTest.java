@@ -15,7 +15,8 @@ class LineScanTest {
     /** Each answer is the line's hash and length in chars, so order, splitting and decoding all show. */
     private static final LineScan.Answer ECHO = new LineScan.Answer() {
         @Override
-        public void answer(String line, StringBuilder out) throws LineScan.LineException {
+        public void answer(char[] chars, int length, StringBuilder out) throws LineScan.LineException {
+            String line = new String(chars, 0, length);
             if (line.equals("FAIL")) {
                 throw new LineScan.LineException("refused");
             }

@@ -68,6 +68,38 @@ class PiiRestoreIT {
             }
             assertEquals(PHONE, JSON.readTree(text.toString()).get("phone").asText(), "restored across stream chunks");
             assertFalse(streamed.body().contains(pseudonym));
+
+            // logprobs: the tokens over the pseudonym come back as one entry holding the original, never as pieces
+            String withLogprobs = forced.replace("\"temperature\":0,", "\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3,");
+            HttpResponse<String> lpWhole = serve.post("/v1/chat/completions", withLogprobs);
+            assertEquals(200, lpWhole.statusCode(), lpWhole.body());
+            assertLogprobsShowNoPseudonym(JSON.readTree(lpWhole.body()).at("/choices/0/logprobs/content"), pseudonym);
+            HttpResponse<String> lpStreamed = serve.post("/v1/chat/completions", withLogprobs.replace("\"max_tokens\":60", "\"max_tokens\":60,\"stream\":true"));
+            var entries = JSON.createArrayNode();
+            for (String line : lpStreamed.body().split("\n")) {
+                if (line.startsWith("data: {")) {
+                    JsonNode lp = JSON.readTree(line.substring(6)).at("/choices/0/logprobs/content");
+                    if (lp.isArray()) {
+                        entries.addAll((com.fasterxml.jackson.databind.node.ArrayNode) lp);
+                    }
+                }
+            }
+            assertLogprobsShowNoPseudonym(entries, pseudonym);
         }
+    }
+
+    private static void assertLogprobsShowNoPseudonym(JsonNode entries, String pseudonym) {
+        StringBuilder tokens = new StringBuilder();
+        for (JsonNode e : entries) {
+            tokens.append(e.get("token").asText());
+            for (JsonNode alt : e.get("top_logprobs")) {
+                String t = alt.get("token").asText();
+                for (int i = 0; i + 3 <= t.length(); i++) {
+                    assertFalse(pseudonym.contains(t.substring(i, i + 3)), "an alternative spells a pseudonym piece: " + t);
+                }
+            }
+        }
+        assertTrue(tokens.toString().contains(PHONE), "the original in the tokens: " + tokens);
+        assertFalse(tokens.toString().contains("PHONE_NUMBER") || tokens.toString().contains(pseudonym.substring(14, 24)), tokens.toString());
     }
 }

@@ -41,6 +41,7 @@ class TenancyServeIT {
     private static final String ADMIN = "ops-key";
     private static final String TEAM = "team-key";
     private static final String BURST = "burst-key";
+    private static final String NARROW = "narrow-key";
 
     @TempDir
     Path dir;
@@ -51,7 +52,8 @@ class TenancyServeIT {
                 + "  - { id: ops, api_keys: [ { sha256: \"" + RemoteRoutingTest.sha(ADMIN) + "\", scopes: [admin] } ] }\n"
                 + "  - { id: team, quotas: { tokens_per_day: " + tokensPerDay + " }, api_keys: [ { sha256: \"" + RemoteRoutingTest.sha(TEAM)
                 + "\" } ] }\n"
-                + "  - { id: burst, quotas: { requests_per_minute: 5 }, api_keys: [ { sha256: \"" + RemoteRoutingTest.sha(BURST) + "\" } ] }\n";
+                + "  - { id: burst, quotas: { requests_per_minute: 5 }, api_keys: [ { sha256: \"" + RemoteRoutingTest.sha(BURST) + "\" } ] }\n"
+                + "  - { id: narrow, models: [exaone], api_keys: [ { sha256: \"" + RemoteRoutingTest.sha(NARROW) + "\" } ] }\n";
         Path file = dir.resolve("sovereign.yaml");
         Files.writeString(file, yaml);
         return file;
@@ -148,6 +150,15 @@ class TenancyServeIT {
             assertEquals(200, tenants.statusCode(), tenants.body());
             assertTrue(tenants.body().contains("\"tokens_per_day\":" + limit), "config tenants are mirrored into the store: " + tenants.body());
 
+            // A config tenant's allowed models bind its store keys too (the store mirrors them).
+            HttpResponse<String> narrowKey = call(s, "POST", "/admin/tenants/narrow/keys", ADMIN, "{\"scopes\":[\"inference\"]}");
+            assertEquals(201, narrowKey.statusCode(), narrowKey.body());
+            for (String key : List.of(NARROW, JSON.readTree(narrowKey.body()).at("/data/key").asText())) {
+                HttpResponse<String> refused = call(s, "POST", "/v1/chat/completions", key, chat(4, false));
+                assertEquals(403, refused.statusCode(), refused.body());
+                assertTrue(refused.body().contains("model_not_allowed"), refused.body());
+            }
+
             // A stream whose max_tokens alone overruns the day's budget is refused up front, as JSON, not as an event stream.
             HttpResponse<String> overrun = call(s, "POST", "/v1/chat/completions", TEAM, chat((int) limit + 1, true));
             assertEquals(429, overrun.statusCode(), overrun.body());
@@ -232,12 +243,75 @@ class TenancyServeIT {
                     && a.subject().equals("team")), "mirroring the config's tenants is on the ledger");
             assertTrue(entries.stream().anyMatch(e -> e instanceof AuditEntry.Outcome o && o.status() == 429),
                     "refusals by quota are ledger refusal entries");
+            tenantSeesOnlyItsOwnLedgerEntries(s);
             assertFalse(s.stderr().contains(storeKey) || s.stderr().contains(newKey), "keys are never logged");
             String metrics = call(s, "GET", "/metrics", null, null).body();
             assertTrue(metrics.lines().anyMatch(l -> l.startsWith("sovereign_tenant_tokens_total{") && l.contains("tenant=\"team\"")),
                     "per-tenant series on /metrics");
             assertTrue(metrics.contains("sovereign_fair_queue_running{model=\"stories\"}"), "the local model has a fair-share queue");
         }
+    }
+
+    /**
+     * GET /v1/ledger/entries: the team's key sees only the team's decisions and their outcomes, newest first, paged
+     * without overlap; each entry's bytes hash to the leaf the log's inclusion proof names; another tenant sees none of
+     * them and may not ask for them; the admin may.
+     */
+    private static void tenantSeesOnlyItsOwnLedgerEntries(ServeProcess s) throws Exception {
+        HttpResponse<String> all = call(s, "GET", "/v1/ledger/entries?limit=1000", TEAM, null);
+        assertEquals(200, all.statusCode(), all.body());
+        JsonNode data = JSON.readTree(all.body()).path("data");
+        java.util.Set<Long> decisions = new java.util.HashSet<>();
+        java.util.Set<String> requests = new java.util.HashSet<>();
+        long previous = Long.MAX_VALUE;
+        for (JsonNode e : data) {
+            assertTrue(e.path("index").asLong() < previous, "newest first");
+            previous = e.path("index").asLong();
+            if (e.path("type").asText().equals("decision")) {
+                assertEquals("team", e.path("tenant").asText(), e.toString());
+                decisions.add(e.path("index").asLong());
+                requests.add(e.path("request_id").asText());
+            } else {
+                assertEquals("outcome", e.path("type").asText(), e.toString());
+            }
+        }
+        for (JsonNode e : data) {
+            if (e.path("type").asText().equals("outcome")) {
+                assertTrue(decisions.contains(e.path("decision_index").asLong()), "an outcome of one of the team's decisions");
+            }
+        }
+        assertTrue(decisions.size() >= 10 && data.size() > decisions.size(), "decisions and outcomes: " + all.body());
+
+        JsonNode first = data.get(0);
+        byte[] entry = java.util.Base64.getDecoder().decode(first.path("entry_base64").asText());
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        sha.update((byte) 0);
+        String leaf = java.util.Base64.getEncoder().encodeToString(sha.digest(entry));
+        HttpResponse<String> proof = call(s, "GET", "/ledger/proof/inclusion?index=" + first.path("index").asLong()
+                + "&size=" + (first.path("index").asLong() + 1), null, null);
+        assertEquals(leaf, JSON.readTree(proof.body()).path("leaf_hash").asText(), "the listed bytes are the logged entry");
+
+        JsonNode page1 = JSON.readTree(call(s, "GET", "/v1/ledger/entries?limit=3", TEAM, null).body());
+        assertTrue(page1.path("has_more").asBoolean());
+        JsonNode page2 = JSON.readTree(call(s, "GET", "/v1/ledger/entries?limit=3&before=" + page1.path("next_before").asLong(), TEAM,
+                null).body());
+        List<Long> paged = new ArrayList<>();
+        page1.path("data").forEach(e -> paged.add(e.path("index").asLong()));
+        page2.path("data").forEach(e -> paged.add(e.path("index").asLong()));
+        List<Long> expected = new ArrayList<>();
+        data.forEach(e -> expected.add(e.path("index").asLong()));
+        assertEquals(expected.subList(0, 6), paged, "two pages of three are the six newest, in order");
+
+        HttpResponse<String> other = call(s, "GET", "/v1/ledger/entries?limit=1000", BURST, null);
+        assertEquals(200, other.statusCode(), other.body());
+        for (JsonNode e : JSON.readTree(other.body()).path("data")) {
+            assertFalse(requests.contains(e.path("request_id").asText()), "another tenant sees none of the team's entries");
+            assertFalse(decisions.contains(e.path("decision_index").asLong()) && e.path("type").asText().equals("outcome"));
+        }
+        HttpResponse<String> prying = call(s, "GET", "/v1/ledger/entries?tenant=team", BURST, null);
+        assertEquals(403, prying.statusCode(), prying.body());
+        HttpResponse<String> admin = call(s, "GET", "/v1/ledger/entries?tenant=team&limit=1000", ADMIN, null);
+        assertEquals(all.body(), admin.body(), "the admin sees what the tenant sees");
     }
 
     @Test

@@ -52,5 +52,15 @@ public final class Metering {
      * over the period; share = the tenant's weight over the weights of every tenant holding a grant for
      * that model in the period.
      */
-    public record IdleGrant(Grant grant, double share, long tokensUsed, long tokensServed, double usedOfShare) {}
+    public record IdleGrant(Grant grant, double share, long tokensUsed, long tokensServed, double usedOfShare) {
+        /** The row as the admin API and {@code tenants idle-grants --format json} print it. */
+        public java.util.Map<String, Object> fields() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>(TenancyCli.json(grant));
+            m.put("share", share);
+            m.put("tokens_used", tokensUsed);
+            m.put("tokens_served", tokensServed);
+            m.put("used_of_share", usedOfShare);
+            return m;
+        }
+    }
 }

@@ -53,7 +53,7 @@ final class Reservations {
             long now = store.now(c);
             Tenant[] chain = Store.chain(c, tenantId);
             if (chain == null) {
-                return new No(new Admission.Refused(401, "invalid_api_key", "tenant " + tenantId + " no longer exists", 0));
+                return new No(new Admission.Refused(401, "invalid_api_key", "tenant " + tenantId + " no longer exists", 0, false));
             }
             Tenant tenant = chain[0], org = chain[1];
             List<Tenant> members = org == null ? List.of(tenant) : List.of(org, tenant);

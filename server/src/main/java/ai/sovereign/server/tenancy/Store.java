@@ -137,12 +137,12 @@ final class Store implements AutoCloseable {
             checkParent(c, t);
             try (PreparedStatement s = c.prepareStatement("INSERT INTO tenant (id, parent_id, jurisdictions, min_tier, pii, "
                     + "requests_per_minute, tokens_per_minute, tokens_per_day, tokens_per_month, max_concurrent, share_weight, priority, "
-                    + "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                    + "models, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
                 s.setString(1, t.id());
                 s.setString(2, t.parent());
                 bindTenantFields(s, 3, t);
-                s.setLong(13, now);
                 s.setLong(14, now);
+                s.setLong(15, now);
                 s.executeUpdate();
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO quota_counter (tenant_id, version) VALUES (?, 0)")) {
@@ -163,12 +163,13 @@ final class Store implements AutoCloseable {
                         + "; a tenant cannot move (delete and create it)");
             }
             checkParent(c, t);
+            checkProjects(c, t);
             try (PreparedStatement s = c.prepareStatement("UPDATE tenant SET jurisdictions=?, min_tier=?, pii=?, requests_per_minute=?, "
-                    + "tokens_per_minute=?, tokens_per_day=?, tokens_per_month=?, max_concurrent=?, share_weight=?, priority=?, updated_at=? "
-                    + "WHERE id=?")) {
+                    + "tokens_per_minute=?, tokens_per_day=?, tokens_per_month=?, max_concurrent=?, share_weight=?, priority=?, models=?, "
+                    + "updated_at=? WHERE id=?")) {
                 bindTenantFields(s, 1, t);
-                s.setLong(11, now);
-                s.setString(12, t.id());
+                s.setLong(12, now);
+                s.setString(13, t.id());
                 s.executeUpdate();
             }
             event(c, now, "tenant.update", t.id(), tenantAttributes(t));
@@ -184,12 +185,37 @@ final class Store implements AutoCloseable {
         if (!parent.isOrganization()) {
             throw new IllegalArgumentException(t.parent() + " is a project; projects belong to organizations (two levels)");
         }
-        if (!parent.jurisdictions().isEmpty()) {
-            for (String j : t.jurisdictions()) {
-                if (!parent.jurisdictions().contains(j)) {
-                    throw new IllegalArgumentException("project " + t.id() + " lists jurisdiction " + j + ", which its organization "
-                            + parent.id() + " does not allow " + parent.jurisdictions() + "; a project can only narrow");
+        checkWithin(t, parent);
+    }
+
+    /** An organization may not be narrowed below what one of its projects lists (the project must narrow first). */
+    private void checkProjects(Connection c, Tenant organization) throws SQLException {
+        if (!organization.isOrganization()) {
+            return;
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM tenant WHERE parent_id = ? ORDER BY id")) {
+            s.setString(1, organization.id());
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    checkWithin(tenantRow(r), organization);
                 }
+            }
+        }
+    }
+
+    private static void checkWithin(Tenant project, Tenant organization) {
+        outside(project, organization, "jurisdiction", project.jurisdictions(), organization.jurisdictions());
+        outside(project, organization, "model", project.models(), organization.models());
+    }
+
+    private static void outside(Tenant project, Tenant organization, String what, List<String> listed, List<String> allowed) {
+        if (allowed.isEmpty()) {
+            return;
+        }
+        for (String x : listed) {
+            if (!allowed.contains(x)) {
+                throw new IllegalArgumentException("project " + project.id() + " lists " + what + " " + x + ", which its organization "
+                        + organization.id() + " does not allow " + allowed + "; a project can only narrow");
             }
         }
     }
@@ -207,7 +233,8 @@ final class Store implements AutoCloseable {
             }
             for (String sql : List.of("DELETE FROM api_key WHERE tenant_id = ?", "DELETE FROM tenant_grant WHERE tenant_id = ?",
                     "DELETE FROM quota_counter WHERE tenant_id = ?", "DELETE FROM usage_bucket WHERE tenant_id = ?",
-                    "DELETE FROM reservation WHERE tenant_id = ?", "DELETE FROM tenant WHERE id = ?")) {
+                    "DELETE FROM reservation WHERE tenant_id = ?", "DELETE FROM config_tenant WHERE tenant_id = ?",
+                    "DELETE FROM tenant WHERE id = ?")) {
                 try (PreparedStatement s = c.prepareStatement(sql)) {
                     s.setString(1, id);
                     s.executeUpdate();
@@ -220,6 +247,30 @@ final class Store implements AutoCloseable {
 
     Optional<Tenant> tenant(String id) {
         return read(c -> findTenant(c, id));
+    }
+
+    /** The ids of the tenants mirrored from the config file. */
+    java.util.Set<String> configTenants() {
+        return read(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT tenant_id FROM config_tenant ORDER BY tenant_id")) {
+                return new java.util.TreeSet<>(strings(s));
+            }
+        });
+    }
+
+    void configTenants(java.util.Set<String> ids) {
+        write(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM config_tenant")) {
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO config_tenant (tenant_id) VALUES (?)")) {
+                for (String id : ids) {
+                    s.setString(1, id);
+                    s.executeUpdate();
+                }
+            }
+            return null;
+        });
     }
 
     List<Tenant> tenants() {
@@ -245,7 +296,7 @@ final class Store implements AutoCloseable {
     }
 
     private static final List<String> TENANT_COLUMNS = List.of("id", "parent_id", "jurisdictions", "min_tier", "pii", "requests_per_minute",
-            "tokens_per_minute", "tokens_per_day", "tokens_per_month", "max_concurrent", "share_weight", "priority");
+            "tokens_per_minute", "tokens_per_day", "tokens_per_month", "max_concurrent", "share_weight", "priority", "models");
     /** A tenant {@code t} and its organization {@code o}, columns prefixed {@code t_} and {@code o_}. */
     private static final String CHAIN_COLUMNS = TENANT_COLUMNS.stream().map(c -> "t." + c + " AS t_" + c + ", o." + c + " AS o_" + c)
             .collect(Collectors.joining(", "));
@@ -269,8 +320,7 @@ final class Store implements AutoCloseable {
     private static void bindTenantFields(PreparedStatement s, int i, Tenant t) throws SQLException {
         s.setString(i, String.join(",", t.jurisdictions()));
         s.setString(i + 1, t.minTier());
-        s.setString(i + 2, t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")));
+        s.setString(i + 2, piiText(t.pii()));
         Tenant.Quotas q = t.quotas();
         setLong(s, i + 3, q.requestsPerMinute());
         setLong(s, i + 4, q.tokensPerMinute());
@@ -279,6 +329,7 @@ final class Store implements AutoCloseable {
         setLong(s, i + 7, q.maxConcurrent());
         s.setInt(i + 8, t.weight());
         s.setString(i + 9, t.priority().label());
+        s.setString(i + 10, String.join(",", t.models()));
     }
 
     private static Tenant tenantRow(ResultSet r) throws SQLException {
@@ -297,8 +348,17 @@ final class Store implements AutoCloseable {
         }
         Tenant.Quotas q = new Tenant.Quotas(getLong(r, prefix + "requests_per_minute"), getLong(r, prefix + "tokens_per_minute"),
                 getLong(r, prefix + "tokens_per_day"), getLong(r, prefix + "tokens_per_month"), getLong(r, prefix + "max_concurrent"));
-        return new Tenant(r.getString(prefix + "id"), r.getString(prefix + "parent_id"), j == null || j.isEmpty() ? List.of() : List.of(j.split(",")),
-                r.getString(prefix + "min_tier"), pii, q, r.getInt(prefix + "share_weight"), Tenant.Priority.parse(r.getString(prefix + "priority")));
+        return new Tenant(r.getString(prefix + "id"), r.getString(prefix + "parent_id"), commaList(j), r.getString(prefix + "min_tier"), pii,
+                commaList(r.getString(prefix + "models")), q, r.getInt(prefix + "share_weight"), Tenant.Priority.parse(r.getString(prefix + "priority")));
+    }
+
+    /** Personal-data actions as stored: {@code TYPE=action,...} sorted by type. */
+    private static String piiText(Map<String, String> pii) {
+        return pii.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+    }
+
+    private static List<String> commaList(String s) {
+        return s == null || s.isEmpty() ? List.of() : List.of(s.split(","));
     }
 
     private static Map<String, String> tenantAttributes(Tenant t) {
@@ -310,8 +370,10 @@ final class Store implements AutoCloseable {
         if (t.minTier() != null) {
             a.put("min_tier", t.minTier());
         }
-        a.put("pii", t.pii().entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining(",")));
+        if (!t.models().isEmpty()) {
+            a.put("models", String.join(",", t.models()));
+        }
+        a.put("pii", piiText(t.pii()));
         Tenant.Quotas q = t.quotas();
         a.put("quotas", "rpm=" + q.requestsPerMinute() + ",tpm=" + q.tokensPerMinute() + ",tpd=" + q.tokensPerDay()
                 + ",tpmonth=" + q.tokensPerMonth() + ",concurrent=" + q.maxConcurrent());

@@ -158,13 +158,13 @@ public final class Tenancy implements AutoCloseable {
         } catch (InterruptedException e) {
             reservations.settle(ok.reservation(), null, null);
             Thread.currentThread().interrupt();
-            return Admission.Refused.rateLimited("interrupted while queued for model " + model, 1);
+            return Admission.Refused.queueFull("interrupted while queued for model " + model, 1);
         }
         return switch (outcome) {
             case FairQueue.Slot slot -> new Admission.Admitted(new Ticket(this, ok.reservation(), slot));
             case FairQueue.Full full -> {
                 reservations.settle(ok.reservation(), null, null);
-                yield Admission.Refused.rateLimited(full.message(), full.retryAfterSeconds());
+                yield Admission.Refused.queueFull(full.message(), full.retryAfterSeconds());
             }
         };
     }
@@ -186,6 +186,15 @@ public final class Tenancy implements AutoCloseable {
 
     public void deleteTenant(String id) {
         store.deleteTenant(id);
+    }
+
+    /** The ids of the tenants that came from the config file (see {@code StoreTenants.mirror}). */
+    public Set<String> configTenants() {
+        return store.configTenants();
+    }
+
+    public void configTenants(Set<String> ids) {
+        store.configTenants(ids);
     }
 
     public Optional<Tenant> tenant(String id) {

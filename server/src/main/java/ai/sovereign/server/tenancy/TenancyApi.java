@@ -41,7 +41,11 @@ public final class TenancyApi {
     }
 
     /** A response: status and a JSON body. */
-    public record Reply(int status, String json) {}
+    /** A status and its JSON body; a refusal also as its parts, so a transport can render it in its own error shape. */
+    public record Reply(int status, String json, Failure failure) {}
+
+    /** An OpenAI-style error: {@code error.type}, {@code error.code}, {@code error.message}. */
+    public record Failure(String type, String code, String message) {}
 
     /** Whether this API serves {@code path}. */
     public static boolean serves(String path) {
@@ -129,12 +133,7 @@ public final class TenancyApi {
                 double below = query.containsKey("below") ? Double.parseDouble(query.get("below")) : 0.25;
                 List<Map<String, Object>> out = new ArrayList<>();
                 for (Metering.IdleGrant i : tenancy.idleGrants(from(query), to(query), below)) {
-                    Map<String, Object> m = new LinkedHashMap<>(TenancyCli.json(i.grant()));
-                    m.put("share", i.share());
-                    m.put("tokens_used", i.tokensUsed());
-                    m.put("tokens_served", i.tokensServed());
-                    m.put("used_of_share", i.usedOfShare());
-                    out.add(m);
+                    out.add(i.fields());
                 }
                 yield ok(out);
             }
@@ -147,13 +146,8 @@ public final class TenancyApi {
         String id = old != null ? old.id() : required(b, "id");
         String parent = old != null ? old.parent() : text(b, "parent");
         Tenant base = old != null ? old : parent == null ? Tenant.organization(id) : Tenant.project(id, parent);
-        List<String> j = base.jurisdictions();
-        if (b.has("jurisdictions")) {
-            j = new ArrayList<>();
-            for (JsonNode n : b.get("jurisdictions")) {
-                j.add(n.asText());
-            }
-        }
+        List<String> j = b.has("jurisdictions") ? strings(b.get("jurisdictions")) : base.jurisdictions();
+        List<String> models = b.has("models") ? strings(b.get("models")) : base.models();
         Map<String, String> pii = base.pii();
         if (b.has("pii")) {
             pii = new LinkedHashMap<>();
@@ -170,7 +164,15 @@ public final class TenancyApi {
         int weight = share.has("weight") ? share.get("weight").asInt() : base.weight();
         Tenant.Priority priority = share.has("priority") ? Tenant.Priority.parse(share.get("priority").asText()) : base.priority();
         String tier = b.has("min_tier") ? text(b, "min_tier") : base.minTier();
-        return new Tenant(id, parent, j, tier, pii, quotas, weight, priority);
+        return new Tenant(id, parent, j, tier, pii, models, quotas, weight, priority);
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : array) {
+            out.add(n.asText());
+        }
+        return out;
     }
 
     private static Long longOr(JsonNode q, String field, Long old) {
@@ -225,20 +227,21 @@ public final class TenancyApi {
     }
 
     private static Reply ok(Object value) {
-        return new Reply(200, TenancyCli.line(Map.of("data", value)));
+        return new Reply(200, TenancyCli.line(Map.of("data", value)), null);
     }
 
     private static Reply created(Object value) {
-        return new Reply(201, TenancyCli.line(Map.of("data", value)));
+        return new Reply(201, TenancyCli.line(Map.of("data", value)), null);
     }
 
     private static Reply error(int status, String code, String message) {
+        Failure f = new Failure(status == 401 ? "authentication_error" : status == 403 ? "permission_error" : "invalid_request_error", code, message);
         ObjectNode e = JsonNodeFactory.instance.objectNode();
         ObjectNode inner = e.putObject("error");
-        inner.put("message", message);
-        inner.put("type", status == 401 ? "authentication_error" : status == 403 ? "permission_error" : "invalid_request_error");
+        inner.put("message", f.message());
+        inner.put("type", f.type());
         inner.putNull("param");
-        inner.put("code", code);
-        return new Reply(status, e.toString());
+        inner.put("code", f.code());
+        return new Reply(status, e.toString(), f);
     }
 }

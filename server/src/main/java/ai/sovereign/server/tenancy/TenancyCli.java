@@ -118,6 +118,7 @@ final class TenancyCli {
         m.put("jurisdictions", t.jurisdictions());
         m.put("min_tier", t.minTier());
         m.put("pii", t.pii());
+        m.put("models", t.models());
         Map<String, Object> q = new LinkedHashMap<>();
         q.put("requests_per_minute", t.quotas().requestsPerMinute());
         q.put("tokens_per_minute", t.quotas().tokensPerMinute());

@@ -17,14 +17,17 @@ import java.util.regex.Pattern;
  * @param jurisdictions allowed ISO 3166-1 alpha-2 codes; empty: inherit (organization: the local node's)
  * @param minTier       {@code high}, {@code moderate} or {@code low}; null: inherit / no minimum
  * @param pii           personal-data action per entity type (and {@code default}); empty: inherit / the default policy
+ * @param models        the model names it may use; empty: inherit (organization: every registered model)
  * @param quotas        limits; a null field is unlimited
  * @param weight        GPU-share weight for fair queuing, 1..10,000
  * @param priority      queue class; a higher class is served first, never preempting running work
  */
 public record Tenant(String id, String parent, List<String> jurisdictions, String minTier, Map<String, String> pii,
-                     Quotas quotas, int weight, Priority priority) {
+                     List<String> models, Quotas quotas, int weight, Priority priority) {
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
     private static final Pattern COUNTRY = Pattern.compile("[A-Z]{2}");
+    /** Stored comma-separated, so a model name holds no comma (nor space or control character). */
+    private static final Pattern MODEL = Pattern.compile("[^,\\s\\p{Cntrl}]{1,256}");
     private static final Pattern PII_TYPE = Pattern.compile("[A-Z][A-Z0-9_]{0,63}|default");
     private static final Set<String> TIERS = Set.of("high", "moderate", "low");
     private static final Set<String> PII_ACTIONS = Set.of("allow", "block", "redact", "pseudonymize");
@@ -60,6 +63,12 @@ public record Tenant(String id, String parent, List<String> jurisdictions, Strin
             });
         }
         pii = Map.copyOf(copy);
+        models = List.copyOf(models == null ? List.of() : new java.util.LinkedHashSet<>(models));
+        for (String m : models) {
+            if (!MODEL.matcher(m).matches()) {
+                throw new IllegalArgumentException("model name '" + m + "' must be 1-256 characters without commas, spaces or control characters");
+            }
+        }
         quotas = quotas == null ? Quotas.UNLIMITED : quotas;
         if (weight < 1 || weight > 10_000) {
             throw new IllegalArgumentException("share weight " + weight + " is outside 1..10000");
@@ -69,12 +78,12 @@ public record Tenant(String id, String parent, List<String> jurisdictions, Strin
 
     /** An organization with no limits, weight 1, normal priority. */
     public static Tenant organization(String id) {
-        return new Tenant(id, null, List.of(), null, Map.of(), Quotas.UNLIMITED, 1, Priority.NORMAL);
+        return new Tenant(id, null, List.of(), null, Map.of(), List.of(), Quotas.UNLIMITED, 1, Priority.NORMAL);
     }
 
     /** A project of {@code organization} with no limits of its own. */
     public static Tenant project(String id, String organization) {
-        return new Tenant(id, organization, List.of(), null, Map.of(), Quotas.UNLIMITED, 1, Priority.NORMAL);
+        return new Tenant(id, organization, List.of(), null, Map.of(), List.of(), Quotas.UNLIMITED, 1, Priority.NORMAL);
     }
 
     public boolean isOrganization() {
@@ -82,15 +91,19 @@ public record Tenant(String id, String parent, List<String> jurisdictions, Strin
     }
 
     public Tenant withQuotas(Quotas q) {
-        return new Tenant(id, parent, jurisdictions, minTier, pii, q, weight, priority);
+        return new Tenant(id, parent, jurisdictions, minTier, pii, models, q, weight, priority);
     }
 
     public Tenant withShare(int w, Priority p) {
-        return new Tenant(id, parent, jurisdictions, minTier, pii, quotas, w, p);
+        return new Tenant(id, parent, jurisdictions, minTier, pii, models, quotas, w, p);
     }
 
     public Tenant withPolicy(List<String> j, String tier, Map<String, String> piiActions) {
-        return new Tenant(id, parent, j, tier, piiActions, quotas, weight, priority);
+        return new Tenant(id, parent, j, tier, piiActions, models, quotas, weight, priority);
+    }
+
+    public Tenant withModels(List<String> allowed) {
+        return new Tenant(id, parent, jurisdictions, minTier, pii, allowed, quotas, weight, priority);
     }
 
     static void checkId(String what, String id) {

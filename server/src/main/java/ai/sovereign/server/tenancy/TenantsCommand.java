@@ -34,6 +34,8 @@ public final class TenantsCommand implements Runnable {
         String minTier;
         @Option(names = "--pii", paramLabel = "TYPE=ACTION,…", description = "e.g. KR_RRN=block,PHONE_NUMBER=pseudonymize,default=redact")
         String pii;
+        @Option(names = "--models", paramLabel = "NAME,…", description = "the models it may use (empty: inherit / every model)")
+        String models;
         @Option(names = "--requests-per-minute", paramLabel = "N")
         Long requestsPerMinute;
         @Option(names = "--tokens-per-minute", paramLabel = "N")
@@ -55,7 +57,8 @@ public final class TenantsCommand implements Runnable {
                     tokensPerMinute != null ? tokensPerMinute : q.tokensPerMinute(), tokensPerDay != null ? tokensPerDay : q.tokensPerDay(),
                     tokensPerMonth != null ? tokensPerMonth : q.tokensPerMonth(), maxConcurrent != null ? maxConcurrent : q.maxConcurrent());
             return new Tenant(t.id(), t.parent(), jurisdictions != null ? TenancyCli.list(jurisdictions) : t.jurisdictions(),
-                    minTier != null ? minTier : t.minTier(), pii != null ? TenancyCli.piiMap(pii) : t.pii(), q,
+                    minTier != null ? minTier : t.minTier(), pii != null ? TenancyCli.piiMap(pii) : t.pii(),
+                    models != null ? TenancyCli.list(models) : t.models(), q,
                     weight != null ? weight : t.weight(), priority != null ? Tenant.Priority.parse(priority) : t.priority());
         }
     }
@@ -270,12 +273,7 @@ public final class TenantsCommand implements Runnable {
                 for (Metering.IdleGrant i : t.idleGrants(period.fromOrDefault(), period.toOrDefault(), below)) {
                     Grant g = i.grant();
                     if (json) {
-                        Map<String, Object> m = new LinkedHashMap<>(TenancyCli.json(g));
-                        m.put("share", i.share());
-                        m.put("tokens_used", i.tokensUsed());
-                        m.put("tokens_served", i.tokensServed());
-                        m.put("used_of_share", i.usedOfShare());
-                        System.out.println(TenancyCli.line(m));
+                        System.out.println(TenancyCli.line(i.fields()));
                     } else {
                         System.out.println(String.join(",", g.id(), g.tenant(), TenancyCli.csv(g.model()), g.startsAt().toString(),
                                 g.endsAt().toString(), String.format(java.util.Locale.ROOT, "%.4f", i.share()), Long.toString(i.tokensUsed()),

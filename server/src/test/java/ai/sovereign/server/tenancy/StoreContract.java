@@ -107,6 +107,31 @@ abstract class StoreContract {
     }
 
     @Test
+    void allowedModelsAreStoredAndOnlyNarrowDownTheHierarchy() {
+        tenancy.createTenant(Tenant.organization("consortium").withModels(List.of("exaone", "stories")));
+        tenancy.createTenant(Tenant.project("team-a", "consortium").withModels(List.of("stories")));
+        tenancy.createTenant(Tenant.project("team-b", "consortium"));
+        assertEquals(List.of("exaone", "stories"), tenancy.tenant("consortium").orElseThrow().models());
+        assertThrows(IllegalArgumentException.class, () -> tenancy.createTenant(Tenant.project("team-c", "consortium")
+                .withModels(List.of("llama"))), "a project cannot widen its models");
+        assertThrows(IllegalArgumentException.class, () -> tenancy.updateTenant(tenancy.tenant("consortium").orElseThrow()
+                .withModels(List.of("exaone"))), "an organization cannot be narrowed below its project's models");
+        tenancy.updateTenant(tenancy.tenant("team-b").orElseThrow().withPolicy(List.of("KR"), null, Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> tenancy.updateTenant(tenancy.tenant("consortium").orElseThrow()
+                .withPolicy(List.of("JP"), null, Map.of())), "an organization cannot be narrowed below its project's jurisdictions");
+        assertEquals(List.of("stories"), policyOf("team-a").models());
+        assertEquals(List.of("exaone", "stories"), policyOf("team-b").models(), "an empty list inherits the organization's");
+        tenancy.updateTenant(tenancy.tenant("consortium").orElseThrow().withModels(List.of()));
+        assertEquals(List.of(), policyOf("team-b").models(), "no restriction anywhere: every model");
+        assertEquals(List.of("stories"), policyOf("team-a").models());
+    }
+
+    private EffectivePolicy policyOf(String tenant) {
+        ApiKey.Issued key = tenancy.createKey(tenant, Set.of(ApiKey.Scope.INFERENCE), "policy", null);
+        return assertInstanceOf(Authentication.Authenticated.class, tenancy.authenticate(key.secret())).principal().policy();
+    }
+
+    @Test
     void keysAreShownOnceStoredHashedAndExpireRevokeAndRotate() {
         tenancy.createTenant(Tenant.organization("agency"));
         ApiKey.Issued issued = tenancy.createKey("agency", Set.of(ApiKey.Scope.INFERENCE, ApiKey.Scope.AUDITOR), "app",
