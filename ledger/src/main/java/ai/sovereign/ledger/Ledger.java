@@ -78,8 +78,10 @@ public final class Ledger implements AutoCloseable {
      * the committer may wait for more appends after the first of a batch arrives, while the
      * previous batch held more than one (so a lone appender is never held back); zero commits as
      * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
+     * {@code witnessTransport}: how requests to the witnesses leave the process (null: a JDK HTTP client of the ledger's).
      */
-    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
+    public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses,
+                          WitnessTransport witnessTransport) {
         public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
@@ -90,6 +92,10 @@ public final class Ledger implements AutoCloseable {
                 throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
             }
             witnesses = List.copyOf(witnesses);
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
+            this(maxBatch, checkpointInterval, commitDelay, witnesses, null);
         }
 
         public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay) {
@@ -116,6 +122,15 @@ public final class Ledger implements AutoCloseable {
         NoteVerifier verifier() {
             return NoteVerifier.parse(vkey).orThrow();
         }
+    }
+
+    /**
+     * Sends one request to a witness and returns its answer. The server routes these through its egress allowlist; a
+     * refusal is an {@link IOException}, and the checkpoint is published without that witness's cosignature.
+     */
+    @FunctionalInterface
+    public interface WitnessTransport {
+        HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException;
     }
 
     private record Pending(byte[] entry, CompletableFuture<Long> done) {}
@@ -180,7 +195,7 @@ public final class Ledger implements AutoCloseable {
     private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
     private volatile boolean unwitnessed;
     private final Set<WitnessEndpoint> witnessFailing = ConcurrentHashMap.newKeySet();
-    private HttpClient witnessHttp;
+    private WitnessTransport witnessHttp;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
         this.dir = dir.toAbsolutePath();
@@ -713,7 +728,12 @@ public final class Ledger implements AutoCloseable {
     /** One add-checkpoint exchange (retried once with the size a 409 names); returns the verified cosignature line(s). */
     private String cosignature(WitnessEndpoint w, String note, long s) throws IOException {
         if (witnessHttp == null) {
-            witnessHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            if (options.witnessTransport() != null) {
+                witnessHttp = options.witnessTransport();
+            } else {
+                HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+                witnessHttp = request -> client.send(request, HttpResponse.BodyHandlers.ofString());
+            }
         }
         String base = w.url().toString().endsWith("/") ? w.url().toString() : w.url() + "/";
         for (int attempt = 0; ; attempt++) {
@@ -729,7 +749,7 @@ public final class Ledger implements AutoCloseable {
             HttpResponse<String> r;
             try {
                 r = witnessHttp.send(HttpRequest.newBuilder(URI.create(base + "add-checkpoint")).timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);

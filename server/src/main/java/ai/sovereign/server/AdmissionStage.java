@@ -40,23 +40,46 @@ final class AdmissionStage implements AutoCloseable {
 
     /** Admits {@code ex} (once; a failover keeps the first reservation) for {@code tokens} on {@code model}, or throws the 429. */
     void admit(Exchange ex, String model, long tokens) {
-        if (ex.ticket() != null) {
-            return;
+        ApiException queueFull = admit(ex, model, tokens, true);
+        if (queueFull != null) {
+            metrics.rejected(model);
+            throw queueFull;
         }
-        switch (tenancy.admit(ex.tenant().id(), model, tokens)) {
+    }
+
+    /** As {@link #admit}, for a remote node: no slot in this instance's fair-share queue of a model it also serves locally. */
+    void admitRemote(Exchange ex, String model, long tokens) {
+        admit(ex, model, tokens, false);
+    }
+
+    /**
+     * As {@link #admit} on the local engine, but the refusal of the model's full fair-share queue is returned, not thrown
+     * (its reservation already returned), so the pipeline can try a remote node serving the model. Null: admitted.
+     */
+    ApiException admitLocalOrQueueFull(Exchange ex, String model, long tokens) {
+        return admit(ex, model, tokens, true);
+    }
+
+    private ApiException admit(Exchange ex, String model, long tokens, boolean localQueue) {
+        if (ex.ticket() != null) {
+            return null;
+        }
+        switch (tenancy.admit(ex.tenant().id(), model, tokens, localQueue)) {
             case Admission.Admitted a -> {
                 ex.ticket(a.ticket());
                 open.add(a.ticket());
             }
             case Admission.Refused r when r.status() == 401 -> throw ConfigTenants.invalidKey("the API key's tenant no longer exists");
             case Admission.Refused r -> {
-                if (r.capacity()) {
-                    metrics.rejected(model);
-                }
-                throw new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),
+                ApiException refusal = new ApiException(r.status(), "rate_limit_error", r.code(), null, r.message(),
                         (int) Math.min(Integer.MAX_VALUE, r.retryAfterSeconds()));
+                if (r.capacity()) { // the model's fair-share queue, not the tenant's quota
+                    return refusal;
+                }
+                throw refusal;
             }
         }
+        return null;
     }
 
     /** Returns an unsettled reservation whole (the request ended without an outcome); a no-op once settled. */

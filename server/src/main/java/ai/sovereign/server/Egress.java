@@ -12,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The one place the server opens outbound connections. A request to a {@code host:port} that is not a registered
- * node's (or a configured mirror's) is refused before any socket opens, and logged. Redirects are never followed (a
+ * The one place the server opens outbound connections: remote nodes, health probes and the ledger's witnesses. A
+ * request to a {@code host:port} that is not a registered node's, a configured mirror's or a configured witness's is
+ * refused before any socket opens, and logged. Redirects are never followed (a
  * redirect could leave the allowlist) and no proxy is used. Clients are pooled (JDK {@link HttpClient}, HTTP/1.1,
  * keep-alive) and kept per connect timeout, since the JDK client takes that timeout per client. Their dependent tasks run
  * on the client's selector thread ({@code executor(Runnable::run)}): nothing we attach blocks (body buffers are only
@@ -39,7 +40,8 @@ final class Egress {
     /** Refused: the destination is not on the allowlist. */
     static final class RefusedException extends RuntimeException {
         RefusedException(String destination) {
-            super("egress to " + destination + " refused: not a registered node or mirror (nodes: and routing.mirrors in sovereign.yaml)",
+            super("egress to " + destination + " refused: not a registered node, mirror or witness (nodes:, routing.mirrors and "
+                    + "ledger.witnesses in sovereign.yaml)",
                     null, false, false);
         }
     }
@@ -56,19 +58,35 @@ final class Egress {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         String destination = destination(uri);
         if (!(scheme.equals("http") || scheme.equals("https")) || !allowed.contains(destination)) {
-            Log.warn("egress refused: " + destination + " is not a registered node or mirror");
+            Log.warn("egress refused: " + destination + " is not a registered node, mirror or witness");
             throw new RefusedException(destination);
         }
     }
 
     <T> CompletableFuture<HttpResponse<T>> send(HttpRequest request, HttpResponse.BodyHandler<T> handler, Duration connectTimeout) {
         permit(request.uri());
+        return client(connectTimeout).sendAsync(request, handler);
+    }
+
+    /** The ledger's witness requests ({@link ai.sovereign.ledger.Ledger.WitnessTransport}): a refusal is an IOException. */
+    HttpResponse<String> witness(HttpRequest request) throws java.io.IOException, InterruptedException {
+        try {
+            permit(request.uri());
+        } catch (RefusedException e) {
+            throw new java.io.IOException(e.getMessage());
+        }
+        return client(WITNESS_CONNECT_TIMEOUT).send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static final Duration WITNESS_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
+    private HttpClient client(Duration connectTimeout) {
         return clients.computeIfAbsent(connectTimeout, t -> HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .proxy(HttpClient.Builder.NO_PROXY)
                 .connectTimeout(t)
                 .executor(Runnable::run)
-                .build()).sendAsync(request, handler);
+                .build());
     }
 }

@@ -207,10 +207,33 @@ final class Exchange {
         stream = Content.Sink.asOutputStream(response);
     }
 
-    /** Writes one {@code data:} event and flushes it; throws when the client is gone. */
+    /** Writes one {@code data:} event and flushes it (with any held before it); throws when the client is gone. */
     void event(String data) throws IOException {
-        stream.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-        stream.flush();
+        event(data, false);
+    }
+
+    /** Events held for one write: at most this many bytes, and never while the producer waits ({@link #flushEvents}). */
+    private static final int HOLD_BYTES = 16 << 10;
+    private final java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+
+    /**
+     * Writes one {@code data:} event; {@code hold} keeps it for the next write (one write, one wake-up for a burst of
+     * events) up to {@link #HOLD_BYTES}. Whoever holds must call {@link #flushEvents} before it waits for more.
+     */
+    void event(String data, boolean hold) throws IOException {
+        held.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        if (!hold || held.size() >= HOLD_BYTES) {
+            flushEvents();
+        }
+    }
+
+    /** Sends the held events now. */
+    void flushEvents() throws IOException {
+        if (held.size() > 0) {
+            held.writeTo(stream);
+            held.reset();
+            stream.flush();
+        }
     }
 
     void endEvents() {

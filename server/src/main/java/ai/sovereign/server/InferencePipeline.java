@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  *       relay                                     RemoteRelay (decision at its first event; failover before it)
  *     local engine:
  *       prompt (chat template, tokenizer, limits) tokens()
- *       admit (exact prompt + max_tokens x n)     AdmissionStage (fair-share queue of the model) -> 429
+ *       admit (exact prompt + max_tokens x n)     AdmissionStage (fair-share queue of the model) -> 429 when full,
+ *                                                 unless a later candidate is a remote node (then it tries that)
  *       record the decision (durable entry)       record()  -> x-sovereign-ledger-index
  *       generate (continuous batching), stream    submit(), Response (pseudonyms restored, also across chunks)
  *   every attempt failed                          502 upstream_error
@@ -54,7 +55,6 @@ import java.util.concurrent.TimeUnit;
 final class InferencePipeline {
     private final ModelRegistry models;
     private final Limits limits;
-    private final ServerConfig.Local local;
     private final Metrics metrics;
     private final Embeddings embeddings;
     private final LedgerRecorder ledger;
@@ -62,8 +62,9 @@ final class InferencePipeline {
     private final Router router;
     private final RemoteRelay relay;
     private final AdmissionStage admission;
+    private final Provenance provenance;
 
-    InferencePipeline(ModelRegistry models, Limits limits, ServerConfig.Local local, Metrics metrics, Embeddings embeddings,
+    InferencePipeline(ModelRegistry models, Limits limits, Metrics metrics, Embeddings embeddings,
                       LedgerRecorder ledger, PiiStage pii, Router router, RemoteRelay relay, AdmissionStage admission) {
         this.admission = admission;
         this.pii = pii;
@@ -71,10 +72,10 @@ final class InferencePipeline {
         this.relay = relay;
         this.models = models;
         this.limits = limits;
-        this.local = local;
         this.metrics = metrics;
         this.embeddings = embeddings;
         this.ledger = ledger;
+        this.provenance = new Provenance(ledger, metrics);
     }
 
     /** {@code POST /v1/embeddings} on the embedded model. */
@@ -111,8 +112,7 @@ final class InferencePipeline {
         trace.attempt(local.id, "selected");
         trace.served(local);
         admission.admit(ex, Embeddings.MODEL_ID, AdmissionStage.estimate(inputs, inputs.size()));
-        long decision = record(ex, "/v1/embeddings", Embeddings.MODEL_ID, embeddings.sha256());
-        ex.header("x-sovereign-ledger-index", Long.toString(decision));
+        long decision = provenance.decide(ex, "/v1/embeddings", Embeddings.MODEL_ID, embeddings.sha256());
         long start = System.nanoTime();
         Embeddings.Result result;
         try {
@@ -150,7 +150,7 @@ final class InferencePipeline {
     private void embedRemote(Exchange ex, ObjectNode body, ModelRegistry.Entry model) throws IOException {
         List<String> inputs = embeddingInputs(body.get("input"));
         List<String> guarded = pii.embeddings(ex, inputs);
-        ObjectNode upstream = body.deepCopy();
+        ObjectNode upstream = body; // the request's tree serves as the upstream body (the ledger hashes the bytes read)
         if (!guarded.equals(inputs)) {
             if (body.get("input").isTextual()) {
                 upstream.put("input", guarded.getFirst());
@@ -160,7 +160,7 @@ final class InferencePipeline {
             }
         }
         RouteTrace trace = router.route(ex, ex.tenant(), model.name());
-        admission.admit(ex, model.name(), AdmissionStage.estimate(inputs, inputs.size()));
+        admission.admitRemote(ex, model.name(), AdmissionStage.estimate(inputs, inputs.size()));
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
         for (String id : trace.candidates) {
@@ -218,13 +218,14 @@ final class InferencePipeline {
         String endpoint = chat ? "/v1/chat/completions" : "/v1/completions";
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(limits.requestTimeoutSeconds());
-        ObjectNode clientBody = (ObjectNode) raw;
-        if (request.maxTokens() == null) { // bounded upstream as reserved
-            clientBody = clientBody.deepCopy().put("max_tokens", limits.defaultMaxTokens());
-        }
-        RemoteRelay.Job job = new RemoteRelay.Job(request, clientBody, request != parsed, guarded.pseudonyms(), model, endpoint,
-                start, deadline);
         long remoteReservation = -1;
+        if (request.maxTokens() == null) { // bounded upstream as reserved
+            ((ObjectNode) raw).put("max_tokens", limits.defaultMaxTokens());
+        }
+        RemoteRelay.Job job = new RemoteRelay.Job(request, (ObjectNode) raw, request != parsed, guarded.pseudonyms(), model, endpoint,
+                start, deadline);
+        ApiException localQueueFull = null;
+        boolean remoteTried = false;
         for (String id : trace.candidates) {
             Fleet.Node node = trace.node(id);
             if (System.nanoTime() >= deadline) {
@@ -232,37 +233,51 @@ final class InferencePipeline {
                 continue;
             }
             if (node.local()) {
-                trace.attempt(id, "selected");
-                trace.served(node);
                 node.begin();
                 try {
-                    serveLocal(ex, request, guarded, model, endpoint, node);
+                    localQueueFull = serveLocal(ex, request, guarded, model, endpoint, node, trace);
                 } finally {
                     node.end();
                 }
-                return;
+                if (localQueueFull == null) {
+                    return;
+                }
+                trace.attempt(id, "queue_full"); // a compliant remote node serving the model may take it
+                continue;
             }
-            if (remoteReservation < 0) {
-                remoteReservation = remoteEstimate(raw, request); // once: later attempts keep the first reservation
+            if (remoteReservation < 0) { // once, before the first attempt turns raw into the upstream body; later attempts keep it
+                remoteReservation = remoteEstimate(raw, request);
             }
-            admission.admit(ex, model.name(), remoteReservation);
+            admission.admitRemote(ex, model.name(), remoteReservation);
+            remoteTried = true;
             if (relay.attempt(ex, job, node, trace)) {
                 return;
             }
+        }
+        if (localQueueFull != null && !remoteTried) {
+            metrics.rejected(model.name());
+            throw localQueueFull;
         }
         throw new ApiException(502, "server_error", "upstream_error", null, "every node allowed to serve model " + model.name() + " failed ("
                 + trace.attempts().size() + " attempts); sovereign.attempts lists them; request id " + ex.requestId, null, trace.json());
     }
 
-    /** The in-process engine: prompt, decision, generation, response. */
-    private void serveLocal(Exchange ex, CompletionRequest request, PiiStage.Passed guarded, ModelRegistry.Entry model, String endpoint,
-                            Fleet.Node node) throws IOException {
+    /**
+     * The in-process engine: prompt, admission, decision, generation, response. Returns the 429 of the model's full
+     * fair-share queue instead of throwing it (nothing recorded yet, so the request may go to a remote node), else null.
+     */
+    private ApiException serveLocal(Exchange ex, CompletionRequest request, PiiStage.Passed guarded, ModelRegistry.Entry model, String endpoint,
+                                    Fleet.Node node, RouteTrace trace) throws IOException {
         int[] prompt = tokens(model, request);
         int maxTokens = maxTokens(model, request, prompt.length);
         TokenConstraint.Factory constraint = constraint(request);
-        admission.admit(ex, model.name(), prompt.length + (long) maxTokens * request.n());
-        long decision = record(ex, endpoint, model.name(), model.sha256());
-        provenance(ex, model, decision);
+        ApiException queueFull = admission.admitLocalOrQueueFull(ex, model.name(), prompt.length + (long) maxTokens * request.n());
+        if (queueFull != null) {
+            return queueFull;
+        }
+        trace.attempt(node.id, "selected");
+        trace.served(node);
+        long decision = provenance.decideGeneration(ex, endpoint, model, node);
         long start = System.nanoTime();
         List<Choice> choices = new ArrayList<>();
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -270,7 +285,7 @@ final class InferencePipeline {
         try {
             submit(model, request, prompt, maxTokens, constraint, choices, events, start);
             ex.request.addFailureListener(failure -> choices.forEach(c -> c.ticket.cancel()));
-            Response response = new Response(ex, request, model, choices, prompt.length, start, decision, guarded.pseudonyms());
+            Response response = new Response(ex, request, model, node, choices, prompt.length, decision, guarded.pseudonyms());
             if (request.stream()) {
                 response.stream(events, limits.requestTimeoutSeconds());
             } else {
@@ -291,6 +306,7 @@ final class InferencePipeline {
                             ? (choices.getFirst().firstTokenNanos - start) / 1e9 : Double.NaN);
             recordOutcome(ex, decision, status, choices, prompt.length, start);
         }
+        return null;
     }
 
     /** A remote node's reservation: the client's texts as an upper estimate of the prompt, plus max_tokens (or the default) per choice. */
@@ -330,14 +346,6 @@ final class InferencePipeline {
             metrics.rejected(model.name());
             throw ApiException.overloaded("model " + model.name() + " is at capacity (" + e.queued() + " requests waiting); retry after 1 s", 1);
         }
-    }
-
-    /** The decision entry: durable on return (the request is refused with 503 if the ledger cannot write). */
-    private long record(Exchange ex, String endpoint, String model, String modelSha256) {
-        long t0 = System.nanoTime();
-        long index = ledger.decide(ex, endpoint, model, modelSha256);
-        metrics.ledgerAppend((System.nanoTime() - t0) / 1e9);
-        return index;
     }
 
     /**
@@ -467,14 +475,6 @@ final class InferencePipeline {
         }
     }
 
-    private void provenance(Exchange ex, ModelRegistry.Entry model, long ledgerIndex) {
-        ex.header("x-sovereign-ledger-index", Long.toString(ledgerIndex));
-        ex.header("x-ai-generated", "true");
-        ex.header("x-sovereign-node", "local");
-        ex.header("x-sovereign-jurisdiction", local.jurisdictionOrDefault());
-        ex.header("x-sovereign-model-sha256", model.sha256());
-    }
-
     /** A choice's token, or its end (result or failure), for the HTTP thread. */
     record Event(int choice, GeneratedToken token, GenerationResult result, Throwable failure) {}
 
@@ -509,6 +509,7 @@ final class InferencePipeline {
         private final Exchange ex;
         private final CompletionRequest request;
         private final ModelRegistry.Entry model;
+        private final Fleet.Node node;
         private final List<Choice> choices;
         private final int promptTokens;
         private final String id;
@@ -516,9 +517,10 @@ final class InferencePipeline {
         private final ai.sovereign.policy.PiiGuard.Pseudonyms pseudonyms;
         private final long created = System.currentTimeMillis() / 1000;
 
-        Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, List<Choice> choices, int promptTokens, long start,
+        Response(Exchange ex, CompletionRequest request, ModelRegistry.Entry model, Fleet.Node node, List<Choice> choices, int promptTokens,
                  long ledgerIndex, ai.sovereign.policy.PiiGuard.Pseudonyms pseudonyms) {
             this.ex = ex;
+            this.node = node;
             this.pseudonyms = pseudonyms;
             this.ledgerIndex = ledgerIndex;
             this.request = request;
@@ -567,7 +569,7 @@ final class InferencePipeline {
                 completion += results[i].completionTokens();
             }
             body.set("usage", usage(completion));
-            body.set("sovereign", provenanceObject());
+            body.set("sovereign", Provenance.body(ex, model, node, ledgerIndex));
             ex.json(200, body);
         }
 
@@ -745,17 +747,6 @@ final class InferencePipeline {
             int prompt = promptTokens;
             return Json.object().put("prompt_tokens", prompt).put("completion_tokens", completionTokens)
                     .put("total_tokens", prompt + completionTokens);
-        }
-
-        private ObjectNode provenanceObject() {
-            return Json.object()
-                    .put("request_id", ex.requestId)
-                    .put("ai_generated", true)
-                    .put("model", model.name())
-                    .put("model_sha256", model.sha256())
-                    .put("node", "local")
-                    .put("jurisdiction", local.jurisdictionOrDefault())
-                    .put("ledger_index", ledgerIndex);
         }
 
         /** A whole answer's logprobs, with pseudonyms restored in them as in its text ({@link PiiLogprobs}). */

@@ -45,13 +45,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * written before generation; on a remote node it is written once the node's first event (or whole body) has arrived,
  * so the failed attempts before it are on the entry, and still before the first byte to the client. A request that
  * no node served (403/503 from routing, 502 when every attempt failed) is a refusal whose decision carries the
- * eliminations and attempts. Requests without a trace (embeddings) are the local node's. The tenant and a short key
+ * eliminations and attempts. Every served request has a trace (the embedded embedding model routes to the local node). The tenant and a short key
  * id come from authentication. PII counts per type (never values) come from the guard stage, also on refusals that
  * the guard caused ({@code pii_blocked}).
  */
 final class LedgerRecorder implements AutoCloseable {
-    static final String NODE = "local";
-
     private final Ledger ledger;
     private final AuditKey hmac;
     private final ServerConfig.Local local;
@@ -63,12 +61,15 @@ final class LedgerRecorder implements AutoCloseable {
         this.local = local;
     }
 
-    /** Opens (or creates) the ledger the config names, and prints its verifier key on stderr. */
-    static LedgerRecorder open(ServerConfig config) {
+    /**
+     * Opens (or creates) the ledger the config names, and prints its verifier key on stderr. Witness requests leave
+     * through {@code egress} (the witnesses' destinations must be on its allowlist: {@link #witnessDestinations}).
+     */
+    static LedgerRecorder open(ServerConfig config, Egress egress) {
         ServerConfig.LedgerConfig c = config.ledgerOrDefault();
         Path dir = c.dirOrDefault(config.storeOrDefault());
         Path key = c.keyOrDefault(config.storeOrDefault());
-        Ledger ledger = Ledger.open(dir, key, c.originOrDefault(), options(c));
+        Ledger ledger = Ledger.open(dir, key, c.originOrDefault(), options(c, egress::witness));
         AuditKey hmac;
         try {
             hmac = AuditKey.openOrCreate(key.resolveSibling(key.getFileName() + ".hmac"));
@@ -81,8 +82,21 @@ final class LedgerRecorder implements AutoCloseable {
         return new LedgerRecorder(ledger, hmac, config.localOrDefault());
     }
 
+    /** The {@code host:port} of every configured witness, for the egress allowlist. */
+    static java.util.Set<String> witnessDestinations(ServerConfig config) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        witnesses(config.ledgerOrDefault()).forEach(w -> out.add(Egress.destination(w.url())));
+        return out;
+    }
+
     /** Group commit and witnesses from the config (ledger/ENTRY-FORMAT.md has no say here: these never change the entries). */
-    static Ledger.Options options(ServerConfig.LedgerConfig c) {
+    private static Ledger.Options options(ServerConfig.LedgerConfig c, Ledger.WitnessTransport transport) {
+        Ledger.Options d = Ledger.Options.DEFAULT;
+        return new Ledger.Options(c.maxBatch() == null ? d.maxBatch() : c.maxBatch(), d.checkpointInterval(),
+                c.commitDelayMs() == null ? d.commitDelay() : Duration.ofNanos(Math.round(c.commitDelayMs() * 1e6)), witnesses(c), transport);
+    }
+
+    private static List<Ledger.WitnessEndpoint> witnesses(ServerConfig.LedgerConfig c) {
         List<Ledger.WitnessEndpoint> witnesses = new ArrayList<>();
         for (ServerConfig.LedgerConfig.WitnessConfig w : c.witnesses() == null ? List.<ServerConfig.LedgerConfig.WitnessConfig>of() : c.witnesses()) {
             if (w.url() == null || w.vkey() == null) {
@@ -94,9 +108,7 @@ final class LedgerRecorder implements AutoCloseable {
                 throw new IllegalArgumentException("ledger.witnesses: " + e.getMessage());
             }
         }
-        Ledger.Options d = Ledger.Options.DEFAULT;
-        return new Ledger.Options(c.maxBatch() == null ? d.maxBatch() : c.maxBatch(), d.checkpointInterval(),
-                c.commitDelayMs() == null ? d.commitDelay() : Duration.ofNanos(Math.round(c.commitDelayMs() * 1e6)), witnesses);
+        return witnesses;
     }
 
     Ledger ledger() {
@@ -189,15 +201,11 @@ final class LedgerRecorder implements AutoCloseable {
         ledger.append(new AuditEntry.AdminEvent(System.currentTimeMillis(), action, subject, attrs).encode());
     }
 
-    /**
-     * The decision for {@code ex}: routing facts from its trace (a refusal before routing has none: no node, no
-     * candidates), or the local node's for a request that does not route (embeddings).
-     */
+    /** The decision for {@code ex}: routing facts from its trace (a refusal before routing has none: no node, no candidates). */
     private Decision decision(Exchange ex, String endpoint, String model, String modelSha256) {
         byte[] body = ex.bodyRead();
         Tenant tenant = ex.tenant();
         RouteTrace trace = ex.trace();
-        boolean refusal = model.isEmpty();
         String node;
         String jurisdiction;
         String tier;
@@ -216,20 +224,13 @@ final class LedgerRecorder implements AutoCloseable {
             }
             eliminations = capped(eliminations);
             attempts = capped(trace.attempts());
-        } else if (refusal) {
+        } else { // refused before routing
             node = "";
             jurisdiction = "";
             tier = "";
             candidates = List.of();
             eliminations = List.of();
             attempts = List.of();
-        } else {
-            node = NODE;
-            jurisdiction = local.jurisdictionOrDefault();
-            tier = local.tierOrDefault();
-            candidates = List.of(NODE);
-            eliminations = List.of();
-            attempts = List.of(new Attempt(NODE, "selected"));
         }
         return new Decision(System.currentTimeMillis(), ex.requestId, tenant == null ? "" : tenant.id(), tenant == null ? "" : tenant.keyId(),
                 endpoint, model, modelSha256 == null ? null : Hash.ofHex(modelSha256), node, jurisdiction, tier,

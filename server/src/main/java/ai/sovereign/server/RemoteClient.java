@@ -64,28 +64,32 @@ final class RemoteClient {
     /** Sends a non-streamed request and returns its JSON body (200 only), which must hold the array {@code required}. */
     JsonNode call(Fleet.Node node, String path, byte[] body, long deadlineNanos, String required) throws UpstreamException {
         Chunks chunks = open(node, path, body, false, deadlineNanos);
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] all = new byte[8192];
+        int size = 0;
         try {
             long firstDeadline = Math.min(deadlineNanos, chunks.sent + node.timeouts.firstToken().toNanos());
             while (true) {
-                boolean first = all.size() == 0;
+                boolean first = size == 0;
                 ByteBuffer b = chunks.next(first ? firstDeadline : Math.min(deadlineNanos, System.nanoTime() + node.timeouts.chunkGap().toNanos()),
                         first ? "first_token_timeout" : "chunk_timeout");
                 if (b == null) {
                     break;
                 }
-                if (all.size() + b.remaining() > MAX_BODY_BYTES) {
+                int n = b.remaining();
+                if (size + n > MAX_BODY_BYTES) {
                     throw new UpstreamException("response_too_large", "the node's response exceeds " + MAX_BODY_BYTES + " bytes");
                 }
-                byte[] bytes = new byte[b.remaining()];
-                b.get(bytes);
-                all.write(bytes, 0, bytes.length);
+                if (size + n > all.length) {
+                    all = java.util.Arrays.copyOf(all, Math.max(size + n, Math.min(MAX_BODY_BYTES, all.length * 2)));
+                }
+                b.get(all, size, n);
+                size += n;
             }
         } finally {
             chunks.cancel();
         }
         try {
-            JsonNode json = Json.MAPPER.readTree(all.toByteArray());
+            JsonNode json = Json.MAPPER.readTree(all, 0, size);
             if (json == null || !json.isObject() || !json.path(required).isArray()) {
                 throw new UpstreamException("malformed_response", "the node's response has no " + required + " array");
             }
@@ -142,6 +146,8 @@ final class RemoteClient {
         private static final Object END = new Object();
         private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
         private final long sent;
+        /** Runs before {@link #next} waits for the node (the relay sends what it held); may throw UncheckedIOException. */
+        private Runnable beforeWait;
         private volatile Flow.Subscription subscription;
         private List<ByteBuffer> current = List.of();
         private int position;
@@ -185,9 +191,12 @@ final class RemoteClient {
                 if (ended) {
                     return null;
                 }
-                Object item;
+                Object item = queue.poll();
+                if (item == null && beforeWait != null) {
+                    beforeWait.run();
+                }
                 try {
-                    item = queue.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    item = item != null ? item : queue.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     cancel();
@@ -232,6 +241,7 @@ final class RemoteClient {
         private final StringBuilder data = new StringBuilder();
         private boolean first = true;
         private boolean done;
+        private String raw;
 
         Events(Chunks chunks, Fleet.Timeouts timeouts, long deadlineNanos) {
             this.chunks = chunks;
@@ -277,6 +287,7 @@ final class RemoteClient {
                     } else if (text.isEmpty() && !data.isEmpty()) {
                         String event = data.toString();
                         data.setLength(0);
+                        raw = event;
                         first = false;
                         if (event.strip().equals("[DONE]")) {
                             done = true;
@@ -288,6 +299,31 @@ final class RemoteClient {
                     // comments (":"), event:, id:, retry: lines carry nothing we relay
                 }
             }
+        }
+
+        /**
+         * {@code flush} runs whenever {@link #next} is about to wait for the node, so a relay that holds events for one
+         * write never holds them while the node is silent; its IOException surfaces as an UncheckedIOException.
+         */
+        void beforeWait(IoAction flush) {
+            chunks.beforeWait = () -> {
+                try {
+                    flush.run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+
+        /** An action that may fail with an IOException. */
+        @FunctionalInterface
+        interface IoAction {
+            void run() throws IOException;
+        }
+
+        /** The JSON text of the event {@link #next} returned last. */
+        String raw() {
+            return raw;
         }
 
         private static JsonNode parse(String event) throws UpstreamException {

@@ -24,25 +24,69 @@ import java.util.Map;
  *       output are never spliced.</li>
  *   <li><b>Ledger.</b> The decision entry is written at that boundary, after the failed attempts are known and before
  *       the first byte to the client (guarantee 3); the outcome follows as on the local path.</li>
- *   <li><b>Relay.</b> Each event is rewritten (our model name, pseudonyms restored across chunks by one
- *       {@link PiiGuard.Restorer} per choice, the usage chunk dropped unless the client asked for it) and flushed as
- *       it comes; nothing buffers the stream.</li>
+ *   <li><b>Relay.</b> Each event is parsed (texts for the outcome's hash, finish reasons, usage) and rewritten (our
+ *       model name, pseudonyms restored across chunks by one {@link PiiGuard.Restorer} per choice, the usage chunk
+ *       dropped unless the client asked for it) and flushed as it comes; nothing buffers the stream. When the event
+ *       needs no restore and no usage removal, its own bytes are sent with only the top-level {@code model} value
+ *       replaced, instead of serializing the parsed tree again.</li>
+ *   <li><b>Upstream body.</b> Built once per request from the client's parsed JSON (guarded texts, max_tokens,
+ *       stream_options); an attempt only sets the node's model id and serializes it.</li>
+ *   <li><b>A stream broken after its first byte</b> was sent as HTTP 200; its outcome says so: status 200 and, for
+ *       each choice that had not finished, the finish reason {@code upstream_error:<result>} (ENTRY-FORMAT.md).</li>
+ *   <li><b>Writes.</b> The first event is written at once; later events already received are written together (one
+ *       write and one wake-up per burst, at most 16 KiB), and whatever is held is sent before the relay waits for the
+ *       node, so a silent node never delays an event the client could have.</li>
  * </ul>
  */
 final class RemoteRelay {
     private final RemoteClient client;
     private final LedgerRecorder ledger;
     private final Metrics metrics;
+    private final Provenance provenance;
 
     RemoteRelay(RemoteClient client, LedgerRecorder ledger, Metrics metrics) {
         this.client = client;
         this.ledger = ledger;
         this.metrics = metrics;
+        this.provenance = new Provenance(ledger, metrics);
     }
 
-    /** One request's facts for an attempt. */
-    record Job(CompletionRequest request, ObjectNode clientBody, boolean rewritten, PiiGuard.Pseudonyms pseudonyms,
-               ModelRegistry.Entry model, String endpoint, long start, long deadlineNanos) {}
+    /**
+     * One request's facts for its attempts. {@code clientBody} is the client's parsed JSON; the first attempt turns it
+     * into the upstream body in place (it is not read as the client's afterwards).
+     */
+    static final class Job {
+        final CompletionRequest request;
+        final boolean rewritten;
+        final PiiGuard.Pseudonyms pseudonyms;
+        final ModelRegistry.Entry model;
+        final String endpoint;
+        final long start;
+        final long deadlineNanos;
+        private final ObjectNode clientBody;
+        private ObjectNode upstream;
+
+        Job(CompletionRequest request, ObjectNode clientBody, boolean rewritten, PiiGuard.Pseudonyms pseudonyms, ModelRegistry.Entry model,
+            String endpoint, long start, long deadlineNanos) {
+            this.request = request;
+            this.clientBody = clientBody;
+            this.rewritten = rewritten;
+            this.pseudonyms = pseudonyms;
+            this.model = model;
+            this.endpoint = endpoint;
+            this.start = start;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        /** The body for {@code node}: the one upstream body with the node's model id. */
+        byte[] body(String upstreamModel) {
+            if (upstream == null) {
+                upstream = upstreamBody(this);
+            }
+            upstream.put("model", upstreamModel);
+            return Json.bytes(upstream);
+        }
+    }
 
     /**
      * Tries {@code node}; false when the attempt failed before anything reached the client (recorded on the trace, the
@@ -53,15 +97,16 @@ final class RemoteRelay {
             trace.attempt(node.id, "circuit_open");
             return false;
         }
-        byte[] body = Json.bytes(upstreamBody(job, node.models.get(job.model().name())));
-        String path = job.request().chat() ? "/chat/completions" : "/completions";
+        String upstreamModel = node.models.get(job.model.name());
+        byte[] body = job.body(upstreamModel);
+        String path = job.request.chat() ? "/chat/completions" : "/completions";
         node.begin();
         try {
-            if (job.request().stream()) {
+            if (job.request.stream()) {
                 RemoteClient.Events events;
                 JsonNode first;
                 try {
-                    events = client.stream(node, path, body, job.deadlineNanos());
+                    events = client.stream(node, path, body, job.deadlineNanos);
                     try {
                         first = events.next();
                     } catch (RemoteClient.UpstreamException e) {
@@ -72,20 +117,20 @@ final class RemoteRelay {
                     failed(node, trace, e);
                     return false;
                 }
-                succeeded(node, trace, job.start());
+                succeeded(node, trace, job.start);
                 try (events) {
-                    stream(ex, job, node, trace, events, first);
+                    stream(ex, job, node, upstreamModel, events, first);
                 }
             } else {
                 JsonNode answer;
                 try {
-                    answer = client.call(node, path, body, job.deadlineNanos());
+                    answer = client.call(node, path, body, job.deadlineNanos);
                 } catch (RemoteClient.UpstreamException e) {
                     failed(node, trace, e);
                     return false;
                 }
-                succeeded(node, trace, job.start());
-                whole(ex, job, node, trace, (ObjectNode) answer);
+                succeeded(node, trace, job.start);
+                whole(ex, job, node, (ObjectNode) answer);
             }
             return true;
         } finally {
@@ -100,7 +145,7 @@ final class RemoteRelay {
             trace.attempt(node.id, "circuit_open");
             return false;
         }
-        ObjectNode body = clientBody.deepCopy();
+        ObjectNode body = clientBody; // the request's own tree, used for nothing else: only the model id changes per node
         body.put("model", node.models.get(model.name()));
         node.begin();
         try {
@@ -112,8 +157,7 @@ final class RemoteRelay {
                 return false;
             }
             succeeded(node, trace, start);
-            Job job = new Job(null, clientBody, false, null, model, "/v1/embeddings", start, deadlineNanos);
-            long decision = decide(ex, job, node);
+            long decision = provenance.decideGeneration(ex, "/v1/embeddings", model, node);
             int status = 500;
             long tokens = answer.at("/usage/prompt_tokens").asLong(0);
             try {
@@ -148,11 +192,11 @@ final class RemoteRelay {
         trace.served(node);
     }
 
-    private ObjectNode upstreamBody(Job job, String upstreamModel) {
-        ObjectNode body = job.clientBody().deepCopy();
-        body.put("model", upstreamModel);
-        CompletionRequest r = job.request();
-        if (job.rewritten()) {
+    /** The client's JSON turned into the upstream request, in place: guarded texts, usage asked of the node. */
+    private static ObjectNode upstreamBody(Job job) {
+        ObjectNode body = job.clientBody;
+        CompletionRequest r = job.request;
+        if (job.rewritten) {
             if (r.chat()) {
                 ArrayNode messages = (ArrayNode) body.get("messages");
                 for (int i = 0; i < r.messages().size(); i++) {
@@ -178,112 +222,137 @@ final class RemoteRelay {
         return body;
     }
 
-    private long decide(Exchange ex, Job job, Fleet.Node node) {
-        long t0 = System.nanoTime();
-        long index = ledger.decide(ex, job.endpoint(), job.model().name(), job.model().sha256());
-        metrics.ledgerAppend((System.nanoTime() - t0) / 1e9);
-        ex.header("x-sovereign-ledger-index", Long.toString(index));
-        ex.header("x-ai-generated", "true");
-        ex.header("x-sovereign-node", node.id);
-        ex.header("x-sovereign-jurisdiction", node.jurisdiction.code());
-        if (job.model().sha256() != null) {
-            ex.header("x-sovereign-model-sha256", job.model().sha256());
-        }
-        return index;
-    }
-
-    private void stream(Exchange ex, Job job, Fleet.Node node, RouteTrace trace, RemoteClient.Events events, JsonNode first)
+    private void stream(Exchange ex, Job job, Fleet.Node node, String upstreamModel, RemoteClient.Events events, JsonNode first)
             throws IOException {
-        CompletionRequest r = job.request();
-        long decision = decide(ex, job, node);
-        Map<Integer, PiiGuard.Restorer> restorers = new HashMap<>();
-        Map<Integer, StringBuilder> texts = new HashMap<>();
-        Map<Integer, String> finish = new HashMap<>();
-        long[] usage = {0, 0};
+        long decision = provenance.decideGeneration(ex, job.endpoint, job.model, node);
+        Relayed relayed = new Relayed(job, upstreamModel);
         long firstToken = System.nanoTime();
         int status = 500;
+        String broken = null;
         try {
             ex.startEvents();
+            events.beforeWait(ex::flushEvents);
             JsonNode event = first;
+            boolean sent = false;
             while (event != null) {
-                ObjectNode out = relay(r, job, (ObjectNode) event, restorers, texts, finish, usage);
+                String out = relayed.event((ObjectNode) event, events.raw());
                 if (out != null) {
-                    ex.event(out.toString());
+                    ex.event(out, sent); // the first at once (time to first byte); later ones before the relay next waits, or with [DONE]
+                    sent = true;
                 }
                 try {
                     event = events.next();
                 } catch (RemoteClient.UpstreamException e) {
-                    trace.attempt(node.id, "failed_after_first_byte:" + e.result);
                     node.circuit.failure(System.nanoTime());
                     Log.warn("request " + ex.requestId + ": node " + node.id + " failed mid-stream (" + e.result + ")");
                     ex.event(errorEvent("the node serving this request failed mid-stream (" + e.result + "); request id " + ex.requestId));
-                    status = 502;
+                    status = 200; // as the client received it; the outcome's finish reasons say the stream broke
+                    broken = "upstream_error:" + e.result;
                     return;
                 }
             }
             ex.event("[DONE]");
             status = 200;
-        } catch (IOException clientGone) {
+        } catch (IOException | java.io.UncheckedIOException clientGone) {
             status = 499;
-            metrics.disconnected(job.model().name());
-            throw clientGone;
+            metrics.disconnected(job.model.name());
+            throw clientGone instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) clientGone;
         } finally {
             ex.endEvents();
-            end(ex, job, decision, status, finish, texts, usage, firstToken);
+            end(ex, job, decision, status, broken, relayed.finish, relayed.texts, relayed.usage, firstToken);
         }
     }
 
-    /** One upstream event rewritten for the client; null when there is nothing to send. */
-    private static ObjectNode relay(CompletionRequest r, Job job, ObjectNode event, Map<Integer, PiiGuard.Restorer> restorers,
-                                    Map<Integer, StringBuilder> texts, Map<Integer, String> finish, long[] usage) {
-        event.put("model", job.model().name());
-        JsonNode u = event.get("usage");
-        if (u != null && u.isObject()) {
-            usage[0] = u.path("prompt_tokens").asLong(usage[0]);
-            usage[1] = u.path("completion_tokens").asLong(usage[1]);
+    /** A relayed stream's state: restorers and texts per choice, finish reasons, the node's usage. */
+    private static final class Relayed {
+        private final Job job;
+        private final String upstreamModel;
+        /** {@code "model":"<upstream id>"} as the node writes it compactly, for the in-place rename. */
+        private final String upstreamField;
+        private final String ourField;
+        final Map<Integer, PiiGuard.Restorer> restorers = new HashMap<>();
+        final Map<Integer, StringBuilder> texts = new HashMap<>();
+        final Map<Integer, String> finish = new HashMap<>();
+        final long[] usage = {0, 0};
+
+        Relayed(Job job, String upstreamModel) {
+            this.job = job;
+            this.upstreamModel = upstreamModel;
+            this.upstreamField = "\"model\":" + Json.MAPPER.getNodeFactory().textNode(upstreamModel);
+            this.ourField = "\"model\":" + Json.MAPPER.getNodeFactory().textNode(job.model.name());
         }
-        for (JsonNode c : event.withArray("choices")) {
-            if (!c.isObject()) {
-                continue;
+
+        /** One upstream event ({@code raw} is its JSON text) rewritten for the client; null when there is nothing to send. */
+        String event(ObjectNode event, String raw) {
+            CompletionRequest r = job.request;
+            boolean changed = false;
+            JsonNode u = event.get("usage");
+            if (u != null && u.isObject()) {
+                usage[0] = u.path("prompt_tokens").asLong(usage[0]);
+                usage[1] = u.path("completion_tokens").asLong(usage[1]);
             }
-            int index = c.path("index").asInt(0);
-            PiiGuard.Restorer restorer = restorers.computeIfAbsent(index, i -> job.pseudonyms().restorer());
-            ObjectNode holder = r.chat() ? (c.get("delta") instanceof ObjectNode d ? d : null) : (ObjectNode) c;
             String field = r.chat() ? "content" : "text";
-            String restored = "";
-            if (holder != null && holder.path(field).isTextual()) {
-                String piece = holder.get(field).asText();
-                texts.computeIfAbsent(index, i -> new StringBuilder()).append(piece);
-                restored = restorer.accept(piece);
+            for (JsonNode c : event.withArray("choices")) {
+                if (!c.isObject()) {
+                    continue;
+                }
+                int index = c.path("index").asInt(0);
+                ObjectNode holder = r.chat() ? (c.get("delta") instanceof ObjectNode d ? d : null) : (ObjectNode) c;
+                String piece = holder != null && holder.path(field).isTextual() ? holder.get(field).asText() : null;
+                if (piece != null) {
+                    texts.computeIfAbsent(index, i -> new StringBuilder()).append(piece);
+                }
+                JsonNode reason = c.get("finish_reason");
+                if (reason != null && reason.isTextual()) {
+                    finish.put(index, reason.asText());
+                }
+                if (job.pseudonyms.isEmpty()) {
+                    if (piece == null && !r.chat()) {
+                        ((ObjectNode) c).put("text", "");
+                        changed = true;
+                    }
+                    continue;
+                }
+                PiiGuard.Restorer restorer = restorers.computeIfAbsent(index, i -> job.pseudonyms.restorer());
+                String restored = piece == null ? "" : restorer.accept(piece);
+                if (reason != null && reason.isTextual()) {
+                    restored += restorer.finish();
+                }
+                if (holder != null && (piece != null || !restored.isEmpty())) {
+                    holder.put(field, restored);
+                } else if (!r.chat()) {
+                    ((ObjectNode) c).put("text", restored);
+                }
+                changed = true;
             }
-            JsonNode reason = c.get("finish_reason");
-            if (reason != null && reason.isTextual()) {
-                finish.put(index, reason.asText());
-                restored += restorer.finish();
+            if (!r.includeUsage()) {
+                if (event.withArray("choices").isEmpty()) {
+                    return null;
+                }
+                if (event.has("usage")) {
+                    event.remove("usage");
+                    changed = true;
+                }
             }
-            if (holder != null && (holder.has(field) || !restored.isEmpty())) {
-                holder.put(field, restored);
-            } else if (!r.chat()) {
-                ((ObjectNode) c).put("text", restored);
+            if (!changed && raw != null && upstreamModel.equals(event.path("model").asText(null))) {
+                int at = raw.indexOf(upstreamField);
+                if (at >= 0 && raw.indexOf(upstreamField, at + 1) < 0) {
+                    return upstreamField.equals(ourField) ? raw : raw.substring(0, at) + ourField + raw.substring(at + upstreamField.length());
+                }
             }
+            event.put("model", job.model.name());
+            return event.toString();
         }
-        if (!r.includeUsage()) {
-            if (event.withArray("choices").isEmpty()) {
-                return null;
-            }
-            event.remove("usage");
-        }
-        return event;
     }
 
-    private void whole(Exchange ex, Job job, Fleet.Node node, RouteTrace trace, ObjectNode answer) {
-        CompletionRequest r = job.request();
-        long decision = decide(ex, job, node);
+    private void whole(Exchange ex, Job job, Fleet.Node node, ObjectNode answer) {
+        CompletionRequest r = job.request;
+        long decision = provenance.decideGeneration(ex, job.endpoint, job.model, node);
         Map<Integer, String> finish = new HashMap<>();
         Map<Integer, StringBuilder> texts = new HashMap<>();
         int status = 500;
         try {
-            answer.put("model", job.model().name());
+            answer.put("model", job.model.name());
             for (JsonNode c : answer.withArray("choices")) {
                 int index = c.path("index").asInt(0);
                 ObjectNode holder = r.chat() ? (c.get("message") instanceof ObjectNode m ? m : null) : (ObjectNode) c;
@@ -291,37 +360,37 @@ final class RemoteRelay {
                 if (holder != null && holder.path(field).isTextual()) {
                     String text = holder.get(field).asText();
                     texts.put(index, new StringBuilder(text));
-                    holder.put(field, job.pseudonyms().restore(text));
+                    if (!job.pseudonyms.isEmpty()) {
+                        holder.put(field, job.pseudonyms.restore(text));
+                    }
                 }
                 finish.put(index, c.path("finish_reason").asText("stop"));
             }
             JsonNode u = answer.path("usage");
             long[] usage = {u.path("prompt_tokens").asLong(0), u.path("completion_tokens").asLong(0)};
-            answer.set("sovereign", Json.object()
-                    .put("request_id", ex.requestId)
-                    .put("ai_generated", true)
-                    .put("model", job.model().name())
-                    .put("model_sha256", job.model().sha256())
-                    .put("node", node.id)
-                    .put("jurisdiction", node.jurisdiction.code())
-                    .put("ledger_index", decision));
+            answer.set("sovereign", Provenance.body(ex, job.model, node, decision));
             ex.json(200, answer);
             status = 200;
-            end(ex, job, decision, status, finish, texts, usage, System.nanoTime());
+            end(ex, job, decision, status, null, finish, texts, usage, System.nanoTime());
         } finally {
             if (status != 200) {
-                end(ex, job, decision, status, finish, texts, new long[] {0, 0}, 0);
+                end(ex, job, decision, status, null, finish, texts, new long[] {0, 0}, 0);
             }
         }
     }
 
-    private void end(Exchange ex, Job job, long decision, int status, Map<Integer, String> finish, Map<Integer, StringBuilder> texts,
-                     long[] usage, long firstToken) {
-        int n = Math.max(finish.size(), texts.size());
+    /**
+     * The outcome: per choice its finish reason ({@code broken}, the stream's break after its first byte, for a choice
+     * that had not finished), its text for the keyed hash, the node's token counts.
+     */
+    private void end(Exchange ex, Job job, long decision, int status, String broken, Map<Integer, String> finish,
+                     Map<Integer, StringBuilder> texts, long[] usage, long firstToken) {
+        int n = Math.max(broken != null ? 1 : 0, Math.max(finish.size(), texts.size()));
         List<String> reasons = new ArrayList<>();
         List<String> generated = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            reasons.add(finish.getOrDefault(i, status == 200 ? "stop" : "error"));
+            String unfinished = broken != null ? broken : status == 200 ? "stop" : "error";
+            reasons.add(finish.getOrDefault(i, unfinished));
             generated.add(texts.containsKey(i) ? texts.get(i).toString() : "");
         }
         long now = System.nanoTime();
@@ -329,9 +398,9 @@ final class RemoteRelay {
         if (node != null) {
             node.tokens(usage[1]);
         }
-        metrics.recordGeneration(job.model().name(), (int) usage[0], (int) usage[1], (now - job.start()) / 1e9,
-                firstToken > 0 ? (firstToken - job.start()) / 1e9 : Double.NaN);
-        ledger.finish(ex, decision, new LedgerRecorder.Ending(status, reasons, usage[0], usage[1], job.start(), now, firstToken,
+        metrics.recordGeneration(job.model.name(), (int) usage[0], (int) usage[1], (now - job.start) / 1e9,
+                firstToken > 0 ? (firstToken - job.start) / 1e9 : Double.NaN);
+        ledger.finish(ex, decision, new LedgerRecorder.Ending(status, reasons, usage[0], usage[1], job.start, now, firstToken,
                 generated.isEmpty() ? null : generated));
     }
 

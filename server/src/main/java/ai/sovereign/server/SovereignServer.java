@@ -44,7 +44,8 @@ final class SovereignServer implements AutoCloseable {
     SovereignServer(ServerConfig config, String configSource) {
         this.config = config;
         this.configSource = configSource;
-        this.ledger = LedgerRecorder.open(config);
+        this.egress = new Egress(LedgerRecorder.witnessDestinations(config)); // nodes join it below, once the fleet is known
+        this.ledger = LedgerRecorder.open(config, egress);
         ledger.admin("config.loaded", configSource, Map.of(
                 "effective_config_sha256", sha256(config.toString()),
                 "models", Integer.toString(config.modelsOrEmpty().size()),
@@ -57,14 +58,14 @@ final class SovereignServer implements AutoCloseable {
         Fleet fleet = withLocalQueues(Fleet.from(config, localModels));
         recordNodes(fleet);
         ServerConfig.RoutingConfig routing = config.routingOrDefault();
-        this.egress = new Egress(fleet.destinations(routing.mirrors()));
+        egress.allow(allowlist(fleet, config));
         this.probes = probes(fleet, routing);
         this.router = new Router(fleet);
         Metrics metrics = new Metrics(models);
         this.tenancy = openTenancy(config, metrics);
         this.admission = new AdmissionStage(tenancy, metrics);
         this.tenants = new StoreTenants(tenancy, config);
-        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), config.localOrDefault(), metrics, embeddings, ledger,
+        InferencePipeline pipeline = new InferencePipeline(models, config.limitsOrDefault(), metrics, embeddings, ledger,
                 PiiStage.open(config, metrics), router, new RemoteRelay(new RemoteClient(egress), ledger, metrics), admission);
         metrics.fleet(router::fleet);
         this.handler = new ApiHandler(models, pipeline, metrics, ledger, tenants, new ai.sovereign.server.tenancy.TenancyApi(tenancy), admission,
@@ -142,6 +143,13 @@ final class SovereignServer implements AutoCloseable {
                 "sha256", embeddingSha256));
     }
 
+    /** Egress destinations: the remote nodes, the mirrors and the ledger's witnesses (these come from the startup config). */
+    private java.util.Set<String> allowlist(Fleet fleet, ServerConfig routingFrom) {
+        java.util.Set<String> out = new java.util.HashSet<>(fleet.destinations(routingFrom.routingOrDefault().mirrors()));
+        out.addAll(LedgerRecorder.witnessDestinations(this.config));
+        return out;
+    }
+
     /** The local node's queue depth for routing's choice by load: requests waiting in its engines. */
     private Fleet withLocalQueues(Fleet fleet) {
         fleet.node(Fleet.LOCAL).queued(() -> models.all().stream().filter(m -> m.engine() != null).mapToInt(m -> m.engine().waiting()).sum());
@@ -196,7 +204,7 @@ final class SovereignServer implements AutoCloseable {
                 "tenants", Integer.toString(next.tenantsOrEmpty().size()),
                 "widened_tenants", Integer.toString(widened.size())));
         recordNodes(fleet);
-        java.util.Set<String> destinations = fleet.destinations(next.routingOrDefault().mirrors());
+        java.util.Set<String> destinations = allowlist(fleet, next);
         java.util.Set<String> both = new java.util.HashSet<>(egress.allowed());
         both.addAll(destinations);
         egress.allow(both);
@@ -253,6 +261,11 @@ final class SovereignServer implements AutoCloseable {
 
     InetSocketAddress address() {
         return new InetSocketAddress(connector.getHost() == null ? "0.0.0.0" : connector.getHost(), connector.getLocalPort());
+    }
+
+    /** The tenants store (tests hold fair-share slots through it). */
+    ai.sovereign.server.tenancy.Tenancy tenancy() {
+        return tenancy;
     }
 
     ModelRegistry models() {

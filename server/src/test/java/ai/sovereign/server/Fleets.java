@@ -106,6 +106,11 @@ final class Fleets {
         return out;
     }
 
+    static AuditEntry.Outcome outcome(List<AuditEntry> entries, String requestId) {
+        return entries.stream().filter(e -> e instanceof AuditEntry.Outcome o && o.requestId().equals(requestId))
+                .map(e -> (AuditEntry.Outcome) e).findFirst().orElseThrow(() -> new AssertionError("no outcome for " + requestId));
+    }
+
     static AuditEntry.Decision decision(List<AuditEntry> entries, String requestId) {
         return entries.stream().filter(e -> e instanceof AuditEntry.Decision d && d.requestId().equals(requestId))
                 .map(e -> (AuditEntry.Decision) e).findFirst().orElseThrow(() -> new AssertionError("no decision for " + requestId));

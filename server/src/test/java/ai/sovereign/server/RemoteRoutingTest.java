@@ -119,11 +119,87 @@ class RemoteRoutingTest {
             assertEquals("upstream_error", last.at("/error/code").asText());
             assertFalse(events.contains("[DONE]"));
             assertEquals(0, ok.completions().size(), "no second node after the first byte");
+            // The outcome tells the truth: HTTP 200 as the client got it, and the stream broke upstream.
+            String requestId = r.headers().firstValue("x-request-id").orElseThrow();
+            long index = Long.parseLong(r.headers().firstValue("x-sovereign-ledger-index").orElseThrow());
+            AuditEntry.Outcome outcome = Fleets.outcome(Fleets.ledger(server, index + 2), requestId);
+            assertEquals(200, outcome.status());
+            assertEquals(List.of("upstream_error:chunk_timeout"), outcome.finishReasons());
+            assertEquals(index, outcome.decisionIndex());
 
             // Not streamed, the same stall is before the client's first byte: failover.
             HttpResponse<String> whole = Fleets.post(server, "/v1/chat/completions", chat("Hello", false), Map.of());
             assertEquals(200, whole.statusCode(), whole.body());
             assertEquals("b-ok", whole.headers().firstValue("x-sovereign-node").orElseThrow());
+        }
+        try (StubNode stall = new StubNode("a-stall", "KR", STALL_MID_STREAM);
+             SovereignServer server = Fleets.start(dir.resolve("alone"), fleet(FAST, stall))) {
+            // Events are never held while the node is silent: the client has " upon" a chunk-gap timeout before the error.
+            HttpRequest live = HttpRequest.newBuilder(URI.create(Fleets.base(server) + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(chat("Hello", true))).build();
+            long[] upon = {0};
+            long[] error = {0};
+            java.net.http.HttpClient.newHttpClient().send(live, HttpResponse.BodyHandlers.ofLines()).body().forEach(line -> {
+                if (line.contains("\" upon\"") && upon[0] == 0) {
+                    upon[0] = System.nanoTime();
+                } else if (line.contains("upstream_error")) {
+                    error[0] = System.nanoTime();
+                }
+            });
+            assertTrue(upon[0] > 0 && error[0] > 0);
+            assertTrue(error[0] - upon[0] > 300_000_000L, "the last event before the stall reached the client at once, not with the error: "
+                    + (error[0] - upon[0]) / 1_000_000 + " ms apart (chunk gap timeout 400 ms)");
+
+        }
+    }
+
+    @Test
+    void aFullLocalQueueFailsOverToACompliantRemoteNodeAndIs429OnlyWithoutOne() throws Exception {
+        String model = ai.sovereign.engine.Fixtures.shared("models/stories260K.gguf").toString();
+        try (StubNode remote = new StubNode("zz-kr", "KR", OK); StubNode abroad = new StubNode("zz-us", "US", OK)) {
+            String yaml = "local: { jurisdiction: KR, max_sequences: 1, max_queued: 0 }\n"
+                    + "models:\n  - { name: stories, path: \"" + model + "\" }\n  - { name: tales, path: \"" + model + "\" }\n"
+                    + "routing: { " + FAST + " }\nnodes:\n"
+                    + "  - { id: zz-kr, url: \"" + remote.url() + "\", engine: vllm, jurisdiction: KR, tier: high, models: { stories: upstream/stories } }\n"
+                    + "  - { id: zz-us, url: \"" + abroad.url() + "\", engine: vllm, jurisdiction: US, tier: high, models: [stories, tales] }\n";
+            try (SovereignServer server = Fleets.start(dir, yaml)) {
+                String body = "{\"model\":\"%s\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}]}";
+                HttpResponse<String> free = Fleets.post(server, "/v1/chat/completions", body.formatted("stories"), Map.of());
+                assertEquals("local", free.headers().firstValue("x-sovereign-node").orElseThrow(), "the local engine first while it has room");
+                // Both local models' only slot is taken (max_sequences 1, max_queued 0): their fair-share queues are full.
+                var held = List.of(holdSlot(server, "stories"), holdSlot(server, "tales"));
+                try {
+                    HttpResponse<String> r = Fleets.post(server, "/v1/chat/completions", body.formatted("stories"), Map.of());
+                    assertEquals(200, r.statusCode(), r.body());
+                    assertEquals("zz-kr", r.headers().firstValue("x-sovereign-node").orElseThrow());
+                    assertEquals("Hello from the stub.", Json.parseBody(r.body().getBytes(StandardCharsets.UTF_8)).at("/choices/0/message/content").asText());
+                    String requestId = r.headers().firstValue("x-request-id").orElseThrow();
+                    long index = Long.parseLong(r.headers().firstValue("x-sovereign-ledger-index").orElseThrow());
+                    AuditEntry.Decision d = Fleets.decision(Fleets.ledger(server, index + 1), requestId);
+                    assertEquals(List.of(new AuditEntry.Attempt("local", "queue_full"), new AuditEntry.Attempt("zz-kr", "selected")), d.attempts());
+
+                    HttpResponse<String> none = Fleets.post(server, "/v1/chat/completions", body.formatted("tales"), Map.of());
+                    assertEquals(429, none.statusCode(), "no compliant remote node serves tales (the US node is not allowed)");
+                    assertEquals("rate_limited", Json.parseBody(none.body().getBytes(StandardCharsets.UTF_8)).at("/error/code").asText());
+                    assertTrue(none.headers().firstValue("Retry-After").isPresent());
+                } finally {
+                    held.forEach(ai.sovereign.server.tenancy.Ticket::release);
+                }
+                assertEquals(0, abroad.completions().size(), "not one request to the US node");
+                assertEquals(1, remote.completions().size());
+            }
+        }
+    }
+
+    /** Takes {@code model}'s one fair-share slot (the previous request settles just after its response: wait for it). */
+    private static ai.sovereign.server.tenancy.Ticket holdSlot(SovereignServer server, String model) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            if (server.tenancy().admit("default", model, 10) instanceof ai.sovereign.server.tenancy.Admission.Admitted a) {
+                return a.ticket();
+            }
+            assertTrue(System.nanoTime() < deadline, "the slot of " + model + " never came free");
+            Thread.sleep(10);
         }
     }
 
@@ -300,6 +376,35 @@ class RemoteRoutingTest {
         c.success();
         assertFalse(c.isOpen(2_050));
         assertTrue(c.tryAcquire(2_050));
+    }
+
+    @Test
+    void witnessPostsLeaveThroughEgressAndOnlyToConfiguredWitnesses() throws Exception {
+        String vkey = ai.sovereign.ledger.Witness.open(dir.resolve("witness"), "regulator.example.kr/witness", List.of()).verifierKey();
+        try (StubNode witness = new StubNode("witness", "KR", OK); StubNode other = new StubNode("other", "KR", OK)) {
+            // A configured witness is on the allowlist: the server's checkpoints reach it.
+            String yaml = "ledger: { witnesses: [ { url: \"http://127.0.0.1:" + witness.port + "/w\", vkey: \"" + vkey + "\" } ] }\n";
+            try (SovereignServer server = Fleets.start(dir.resolve("serve"), yaml)) {
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (witness.received.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals("/w/add-checkpoint", witness.received.getFirst().path());
+            }
+            // Any other destination is refused before a socket opens; the ledger publishes without that cosignature.
+            Egress egress = new Egress(Set.of("127.0.0.1:" + witness.port));
+            URI elsewhere = URI.create("http://127.0.0.1:" + other.port + "/w");
+            assertThrows(java.io.IOException.class, () -> egress.witness(HttpRequest.newBuilder(elsewhere.resolve("/w/add-checkpoint"))
+                    .POST(HttpRequest.BodyPublishers.ofString("old 0\n")).build()));
+            Path key = dir.resolve("log.key");
+            ai.sovereign.ledger.Ledger.Options options = new ai.sovereign.ledger.Ledger.Options(4096, Duration.ofMillis(50), Duration.ZERO,
+                    List.of(new ai.sovereign.ledger.Ledger.WitnessEndpoint(elsewhere, vkey)), egress::witness);
+            try (ai.sovereign.ledger.Ledger log = ai.sovereign.ledger.Ledger.open(dir.resolve("log"), key, "factory.example.kr/log", options)) {
+                log.append(new byte[] {1});
+                assertTrue(log.publish().startsWith("factory.example.kr/log\n1\n"));
+            }
+            assertEquals(0, other.received.size(), "nothing reached an unconfigured witness");
+        }
     }
 
     @Test

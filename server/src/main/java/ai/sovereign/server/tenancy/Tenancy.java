@@ -120,9 +120,18 @@ public final class Tenancy implements AutoCloseable {
      * refuses it before any generation. Blocks while the model's queue is saturated (up to the queue wait).
      */
     public Admission admit(String tenant, String model, long tokens) {
+        return admit(tenant, model, tokens, true);
+    }
+
+    /**
+     * As {@link #admit(String, String, long)}; {@code localQueue} false admits work for a remote node, which takes no
+     * slot in this instance's queue of the model (a model served locally and remotely has a queue for the local engine).
+     */
+    public Admission admit(String tenant, String model, long tokens, boolean localQueue) {
         Reservations.Reserved reserved = reservations.reserve(tenant, model, tokens, LEASE.toMillis());
         Admission outcome = switch (reserved) {
             case Reservations.No no -> no.refusal();
+            case Reservations.Ok ok when !localQueue -> new Admission.Admitted(new Ticket(this, ok.reservation(), null));
             case Reservations.Ok ok -> queue(ok, model, tokens);
         };
         TenancyMetrics m = metrics;
