@@ -167,7 +167,11 @@ final class Exchange {
     }
 
     void json(int status, JsonNode body) {
-        byte[] bytes = Json.bytes(body);
+        json(status, Json.bytes(body));
+    }
+
+    /** A JSON body already serialized (a node's answer relayed as received). */
+    void json(int status, byte[] bytes) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);

@@ -63,6 +63,23 @@ final class RemoteClient {
 
     /** Sends a non-streamed request and returns its JSON body (200 only), which must hold the array {@code required}. */
     JsonNode call(Fleet.Node node, String path, byte[] body, long deadlineNanos, String required) throws UpstreamException {
+        Body answer = callRaw(node, path, body, deadlineNanos);
+        try {
+            JsonNode json = Json.MAPPER.readTree(answer.bytes(), 0, answer.length());
+            if (json == null || !json.isObject() || !json.path(required).isArray()) {
+                throw new UpstreamException("malformed_response", "the node's response has no " + required + " array");
+            }
+            return json;
+        } catch (IOException e) {
+            throw new UpstreamException("malformed_response", "the node's response is not JSON");
+        }
+    }
+
+    /** A whole response body: its first {@code length} bytes. */
+    record Body(byte[] bytes, int length) {}
+
+    /** Sends a non-streamed request and returns its body as received (200 only), unparsed. */
+    Body callRaw(Fleet.Node node, String path, byte[] body, long deadlineNanos) throws UpstreamException {
         Chunks chunks = open(node, path, body, false, deadlineNanos);
         byte[] all = new byte[8192];
         int size = 0;
@@ -88,15 +105,7 @@ final class RemoteClient {
         } finally {
             chunks.cancel();
         }
-        try {
-            JsonNode json = Json.MAPPER.readTree(all, 0, size);
-            if (json == null || !json.isObject() || !json.path(required).isArray()) {
-                throw new UpstreamException("malformed_response", "the node's response has no " + required + " array");
-            }
-            return json;
-        } catch (IOException e) {
-            throw new UpstreamException("malformed_response", "the node's response is not JSON");
-        }
+        return new Body(all, size);
     }
 
     private Chunks open(Fleet.Node node, String path, byte[] body, boolean stream, long deadlineNanos) throws UpstreamException {

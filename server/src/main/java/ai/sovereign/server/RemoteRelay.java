@@ -29,6 +29,8 @@ import java.util.Map;
  *       dropped unless the client asked for it) and flushed as it comes; nothing buffers the stream. When the event
  *       needs no restore and no usage removal, its own bytes are sent with only the top-level {@code model} value
  *       replaced, instead of serializing the parsed tree again.</li>
+ *   <li><b>Embeddings</b> are read by tokens (no tree, no number converted) and sent as the node's bytes with only the
+ *       top-level {@code model} value replaced: parsing and printing thousands of floats was most of their cost.</li>
  *   <li><b>Upstream body.</b> Built once per request from the client's parsed JSON (guarded texts, max_tokens,
  *       stream_options); an attempt only sets the node's model id and serializes it.</li>
  *   <li><b>A stream broken after its first byte</b> was sent as HTTP 200; its outcome says so: status 200 and, for
@@ -149,9 +151,11 @@ final class RemoteRelay {
         body.put("model", node.models.get(model.name()));
         node.begin();
         try {
-            JsonNode answer;
+            RemoteClient.Body answer;
+            Embedded parsed;
             try {
-                answer = client.call(node, "/embeddings", Json.bytes(body), deadlineNanos, "data");
+                answer = client.callRaw(node, "/embeddings", Json.bytes(body), deadlineNanos);
+                parsed = Embedded.read(answer);
             } catch (RemoteClient.UpstreamException e) {
                 failed(node, trace, e);
                 return false;
@@ -159,18 +163,96 @@ final class RemoteRelay {
             succeeded(node, trace, start);
             long decision = provenance.decideGeneration(ex, "/v1/embeddings", model, node);
             int status = 500;
-            long tokens = answer.at("/usage/prompt_tokens").asLong(0);
             try {
-                ((ObjectNode) answer).put("model", model.name());
-                metrics.recordEmbedding(model.name(), inputs, (int) tokens);
-                ex.json(200, answer);
+                metrics.recordEmbedding(model.name(), inputs, (int) parsed.promptTokens());
+                ex.json(200, parsed.withModel(answer, model.name()));
                 status = 200;
             } finally {
-                ledger.finish(ex, decision, new LedgerRecorder.Ending(status, List.of(), tokens, 0, start, System.nanoTime(), 0, null));
+                ledger.finish(ex, decision, new LedgerRecorder.Ending(status, List.of(), parsed.promptTokens(), 0, start, System.nanoTime(), 0, null));
             }
             return true;
         } finally {
             node.end();
+        }
+    }
+
+    /**
+     * What the relay needs of a node's embeddings answer, read by tokens without building a tree or converting a
+     * number (the vectors are thousands of floats): that it is one object with a {@code data} array, its
+     * {@code usage.prompt_tokens}, and where its top-level {@code model} string lies, so the answer goes to the client
+     * as the node's bytes with only that value replaced.
+     */
+    record Embedded(long promptTokens, int modelStart, int modelEnd) {
+        static Embedded read(RemoteClient.Body body) throws RemoteClient.UpstreamException {
+            long tokens = 0;
+            int modelStart = -1, modelEnd = -1;
+            boolean data = false;
+            try (com.fasterxml.jackson.core.JsonParser p = Json.MAPPER.getFactory().createParser(body.bytes(), 0, body.length())) {
+                if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    throw malformed("is not a JSON object");
+                }
+                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+                    switch (field) {
+                        case "data" -> {
+                            data = value == com.fasterxml.jackson.core.JsonToken.START_ARRAY;
+                            p.skipChildren();
+                        }
+                        case "model" -> {
+                            if (value == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+                                modelStart = (int) p.currentTokenLocation().getByteOffset();
+                                p.getText(); // reads to the closing quote
+                                modelEnd = (int) p.currentLocation().getByteOffset();
+                            }
+                        }
+                        case "usage" -> {
+                            if (value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                                JsonNode usage = p.readValueAsTree();
+                                tokens = usage.path("prompt_tokens").asLong(0);
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        default -> p.skipChildren();
+                    }
+                }
+                if (p.currentToken() != com.fasterxml.jackson.core.JsonToken.END_OBJECT || p.nextToken() != null) {
+                    throw malformed("is not one JSON object");
+                }
+            } catch (java.io.IOException e) {
+                throw malformed("is not JSON");
+            }
+            if (!data) {
+                throw malformed("has no data array");
+            }
+            return new Embedded(tokens, modelStart, modelEnd);
+        }
+
+        private static RemoteClient.UpstreamException malformed(String what) {
+            return new RemoteClient.UpstreamException("malformed_response", "the node's embeddings response " + what);
+        }
+
+        /** The answer's bytes with its top-level {@code model} set to {@code name} (added first when the node sent none). */
+        byte[] withModel(RemoteClient.Body body, String name) {
+            byte[] value = Json.bytes(Json.MAPPER.getNodeFactory().textNode(name));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(body.length() + value.length + 16);
+            if (modelStart >= 0) {
+                out.write(body.bytes(), 0, modelStart);
+                out.writeBytes(value);
+                out.write(body.bytes(), modelEnd, body.length() - modelEnd);
+            } else {
+                int open = 0;
+                while (body.bytes()[open] != '{') {
+                    open++;
+                }
+                out.write(body.bytes(), 0, open + 1);
+                out.writeBytes("\"model\":".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                out.writeBytes(value);
+                out.write(',');
+                out.write(body.bytes(), open + 1, body.length() - open - 1);
+            }
+            return out.toByteArray();
         }
     }
 
