@@ -48,14 +48,11 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
             return Verification.failed("malformed checkpoint: empty origin line");
         }
         String sz = lines[1];
-        if (sz.isEmpty() || sz.length() > 19 || !sz.chars().allMatch(c -> c >= '0' && c <= '9') || sz.length() > 1 && sz.charAt(0) == '0') {
-            return Verification.failed("malformed checkpoint: size " + Notes.excerpt(sz) + " is not a decimal number without leading zeros");
-        }
-        long size;
-        try {
-            size = Long.parseLong(sz);
-        } catch (NumberFormatException e) {
-            return Verification.failed("malformed checkpoint: size " + sz + " is above 2^63-1");
+        long size = decimalSize(sz);
+        if (size < 0) {
+            return Verification.failed(sz.length() == 19 && sz.chars().allMatch(c -> c >= '0' && c <= '9') && sz.charAt(0) != '0'
+                    ? "malformed checkpoint: size " + sz + " is above 2^63-1"
+                    : "malformed checkpoint: size " + Notes.excerpt(sz) + " is not a decimal number without leading zeros");
         }
         byte[] root = Notes.decodeBase64(lines[2]);
         if (root == null || root.length != Hash.SIZE) {
@@ -85,5 +82,17 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
                 .then(opened -> parse(opened.text()))
                 .then(c -> c.origin().equals(origin) ? Verification.ok(c)
                         : Verification.failed("checkpoint origin " + Notes.excerpt(c.origin()) + " is not the expected " + Notes.excerpt(origin)));
+    }
+
+    /** A tree size as C2SP writes it (ASCII decimal, no sign, no leading zero), or -1 when {@code s} is not one. */
+    static long decimalSize(String s) {
+        if (s.isEmpty() || s.length() > 19 || !s.chars().allMatch(c -> c >= '0' && c <= '9') || s.length() > 1 && s.charAt(0) == '0') {
+            return -1;
+        }
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return -1; // 19 digits above 2^63-1
+        }
     }
 }

@@ -5,8 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -106,10 +104,8 @@ public final class Witness {
             return new Refused(400, "the request must be 'old <size>', the proof lines, an empty line, then the checkpoint");
         }
         String[] head = text.substring(0, blank).split("\n", -1);
-        long old;
-        try {
-            old = parseSize(head[0].substring(4));
-        } catch (NumberFormatException e) {
+        long old = Checkpoint.decimalSize(head[0].substring(4));
+        if (old < 0) {
             return new Refused(400, "malformed old size " + Notes.excerpt(head[0].substring(4)));
         }
         if (head.length - 1 > MAX_PROOF_HASHES) {
@@ -193,18 +189,6 @@ public final class Witness {
     }
 
     private Path statePath(String origin) {
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(origin.getBytes(StandardCharsets.UTF_8));
-            return dir.resolve("logs").resolve(HexFormat.of().formatHex(h));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static long parseSize(String s) {
-        if (s.isEmpty() || s.length() > 19 || (s.length() > 1 && s.charAt(0) == '0') || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new NumberFormatException(s);
-        }
-        return Long.parseLong(s);
+        return dir.resolve("logs").resolve(HexFormat.of().formatHex(Merkle.sha256(origin.getBytes(StandardCharsets.UTF_8))));
     }
 }
