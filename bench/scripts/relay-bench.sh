@@ -2,12 +2,23 @@
 # relay-bench.sh JAR WORKDIR [harness options...]: starts `sovereign serve` on 127.0.0.1:18090 with one remote node (the
 # harness's stub on 18080, KR/high, models stub-model and stub-embedding), default tenant and PII policy, ledger and
 # tenants store in WORKDIR (on its disk), then runs the shared gateway harness against it with nginx as the floor:
-#   flock /tmp/sovereign-bench.lock bench/scripts/relay-bench.sh server/target/sovereign.jar /tmp/relay-wd [--no-stream] [--out DIR]
-# Env: JAVA (java), HARNESS (/work/shared/bench/run-gateway-bench.sh), PREWARM (30 s of load on serve first),
+#   bench/scripts/relay-bench.sh server/target/sovereign.jar "$(mktemp -d)" [--no-stream] [--out DIR]
+# Env: JAVA (default: JDK 25+ found by scripts/find-jdk.sh), HARNESS (default: bench/run-gateway-bench.sh under
+#      $SOVEREIGN_FIXTURES, else ../shared beside the repo), PREWARM (30 s of load on serve first),
 #      JOPTS (extra JVM options), JFR=1 records a profile to WORKDIR/relay.jfr.
 set -u
 jar=$(realpath "$1"); wd=$2; shift 2
-harness=${HARNESS:-/work/shared/bench/run-gateway-bench.sh}
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+if [ -z "${JAVA:-}" ]; then
+  . "$root/scripts/find-jdk.sh"
+  sovereign_find_jdk || exit 1
+  JAVA="$JAVA_HOME/bin/java"
+fi
+harness=${HARNESS:-${SOVEREIGN_FIXTURES:-$root/../shared}/bench/run-gateway-bench.sh}
+if [ ! -x "$harness" ]; then
+  echo "relay-bench: no gateway harness at $harness (set HARNESS or SOVEREIGN_FIXTURES)" >&2
+  exit 2
+fi
 rm -rf "$wd"; mkdir -p "$wd"; cd "$wd"
 cat > sovereign.yaml <<YAML
 server: { port: 18090, host: 127.0.0.1 }
@@ -23,7 +34,7 @@ bench=$(dirname "$harness")
 jfr=""
 if [ "${JFR:-0}" = 1 ]; then jfr="-XX:StartFlightRecording=filename=$wd/relay.jfr,settings=profile"; fi
 # the harness pins every PID listening on the target port to the gateway CPU
-${JAVA:-java} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g ${JOPTS:-} $jfr -jar "$jar" serve --config sovereign.yaml \
+"$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g ${JOPTS:-} $jfr -jar "$jar" serve --config sovereign.yaml \
   > out.txt 2> err.txt &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; "$bench/peers-down.sh"' EXIT
