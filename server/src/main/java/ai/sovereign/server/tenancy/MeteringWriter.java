@@ -7,33 +7,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes the metering rows of unlimited tenants in batches: one transaction per batch of up to
- * {@value #BATCH} rows, at most {@value #DELAY_MS} ms after the first of them, from one daemon thread.
- * Readers of usage call {@link #flush} first, so this instance's reports never miss a settled request;
- * a full queue writes the row on the caller's thread (nothing is dropped). A crash loses at most the
- * rows of the last {@value #DELAY_MS} ms; the ledger's outcome entries hold the same counts durably.
+ * {@value #BATCH} rows, every {@value #DELAY_MS} ms, from one daemon thread. Readers of usage call
+ * {@link #flush} first, so this instance's reports never miss a settled request; a full queue writes the
+ * row on the caller's thread (nothing is dropped). A crash loses at most the rows of the last
+ * {@value #DELAY_MS} ms; the ledger's outcome entries hold the same counts durably.
+ *
+ * <p>Rows leave the queue only under {@link #writing}, so they are written in queue order, and a row's
+ * slot is counted before it is offered: once {@code written} reaches the count a flush read at its start,
+ * every row whose {@link #add} had returned by then is in the store.
  */
 final class MeteringWriter implements AutoCloseable {
     static final int BATCH = 512;
     static final int DELAY_MS = 100;
     private static final int CAPACITY = 16_384;
+    private static final System.Logger LOG = System.getLogger("sovereign.tenancy");
 
     /** One served request's usage, for {@code usage_record}. */
     record Row(String requestId, Reservations.Reservation reservation, Metering.Usage usage) {}
 
     private final Store store;
     private final BlockingQueue<Row> queue = new ArrayBlockingQueue<>(CAPACITY);
-    private static final System.Logger LOG = System.getLogger("sovereign.tenancy");
     private final ReentrantLock writing = new ReentrantLock();
-    /** Rows taken from the queue and not yet written (guarded by {@link #writing}). */
+    /** Rows taken from the queue and not yet written (guarded by {@link #writing}); kept whole when a write fails. */
     private final List<Row> pending = new ArrayList<>();
-    /** Rows put in the queue, and rows of the queue written: flush waits until the second reaches the first. */
+    /** Rows offered to the queue (counted before the offer) and rows of the queue written. */
     private final AtomicLong queued = new AtomicLong(), written = new AtomicLong();
     private final Thread thread;
     private volatile boolean closed;
@@ -44,9 +46,12 @@ final class MeteringWriter implements AutoCloseable {
     }
 
     void add(Row row) {
-        if (!closed && queue.offer(row)) {
+        if (!closed) {
             queued.incrementAndGet();
-            return;
+            if (queue.offer(row)) {
+                return;
+            }
+            queued.decrementAndGet();
         }
         store.write(c -> {
             insert(c, List.of(row));
@@ -54,62 +59,52 @@ final class MeteringWriter implements AutoCloseable {
         });
     }
 
-    /**
-     * Writes every row queued before this call now, including one the writer thread has just taken (it puts it in
-     * {@link #pending} at once, so this loop sees it); a store failure is thrown to the caller.
-     */
+    /** Writes every row added before this call now; a store failure is thrown to the caller. */
     void flush() {
         long target = queued.get();
-        while (true) {
-            writing.lock();
-            try {
+        writing.lock();
+        try {
+            while (written.get() < Math.min(target, queued.get())) {
                 queue.drainTo(pending, BATCH - pending.size());
-                if (!pending.isEmpty()) {
+                if (pending.isEmpty()) {
+                    Thread.onSpinWait(); // a slot counted, its offer a few instructions away
+                } else {
                     write(pending);
                 }
-                if (written.get() >= target && queue.isEmpty()) {
-                    return;
-                }
-            } finally {
-                writing.unlock();
             }
-            LockSupport.parkNanos(50_000);
+        } finally {
+            writing.unlock();
         }
     }
 
     private void run() {
         while (!closed) {
             try {
-                Row first = queue.poll(1, TimeUnit.SECONDS);
-                if (first == null) {
-                    continue;
-                }
-                writing.lock();
-                try {
-                    pending.add(first);
-                } finally {
-                    writing.unlock();
-                }
                 Thread.sleep(DELAY_MS);
-                writing.lock();
-                try {
-                    queue.drainTo(pending, BATCH - pending.size());
-                    if (!pending.isEmpty()) {
-                        write(pending);
-                    }
-                } finally {
-                    writing.unlock();
-                }
             } catch (InterruptedException e) {
                 return;
+            }
+            long backoff = 0;
+            writing.lock();
+            try {
+                while (true) {
+                    queue.drainTo(pending, BATCH - pending.size());
+                    if (pending.isEmpty()) {
+                        break;
+                    }
+                    write(pending);
+                }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "metering: cannot write " + pending.size() + " usage rows now (" + e.getMessage()
-                        + "); they are kept and retried");
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException stop) {
-                    return;
-                }
+                        + "); they are kept and retried in 1 s");
+                backoff = 1_000;
+            } finally {
+                writing.unlock();
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                return;
             }
         }
     }
