@@ -49,10 +49,11 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
         }
         String sz = lines[1];
         long size = decimalSize(sz);
+        if (size == TOO_LARGE) {
+            return Verification.failed("malformed checkpoint: size " + sz + " is above 2^63-1");
+        }
         if (size < 0) {
-            return Verification.failed(sz.length() == 19 && sz.chars().allMatch(c -> c >= '0' && c <= '9') && sz.charAt(0) != '0'
-                    ? "malformed checkpoint: size " + sz + " is above 2^63-1"
-                    : "malformed checkpoint: size " + Notes.excerpt(sz) + " is not a decimal number without leading zeros");
+            return Verification.failed("malformed checkpoint: size " + Notes.excerpt(sz) + " is not a decimal number without leading zeros");
         }
         byte[] root = Notes.decodeBase64(lines[2]);
         if (root == null || root.length != Hash.SIZE) {
@@ -84,7 +85,10 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
                         : Verification.failed("checkpoint origin " + Notes.excerpt(c.origin()) + " is not the expected " + Notes.excerpt(origin)));
     }
 
-    /** A tree size as C2SP writes it (ASCII decimal, no sign, no leading zero), or -1 when {@code s} is not one. */
+    /** {@link #decimalSize}'s answer for 19 digits above 2^63-1. */
+    static final long TOO_LARGE = -2;
+
+    /** A tree size as C2SP writes it (ASCII decimal, no sign, no leading zero); -1 when {@code s} is not one, {@link #TOO_LARGE}. */
     static long decimalSize(String s) {
         if (s.isEmpty() || s.length() > 19 || !s.chars().allMatch(c -> c >= '0' && c <= '9') || s.length() > 1 && s.charAt(0) == '0') {
             return -1;
@@ -92,7 +96,7 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
         try {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
-            return -1; // 19 digits above 2^63-1
+            return TOO_LARGE;
         }
     }
 }
