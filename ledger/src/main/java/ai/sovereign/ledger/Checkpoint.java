@@ -88,7 +88,7 @@ public record Checkpoint(String origin, long size, Hash root, List<String> exten
     /** {@link #decimalSize}'s answer for 19 digits above 2^63-1. */
     static final long TOO_LARGE = -2;
 
-    /** A tree size as C2SP writes it (ASCII decimal, no sign, no leading zero); -1 when {@code s} is not one, {@link #TOO_LARGE}. */
+    /** A tree size as C2SP writes it (ASCII decimal, no sign, no leading zero); -1 when {@code s} is not one, {@link #TOO_LARGE} when it is above 2^63-1. */
     static long decimalSize(String s) {
         if (s.isEmpty() || s.length() > 19 || !s.chars().allMatch(c -> c >= '0' && c <= '9') || s.length() > 1 && s.charAt(0) == '0') {
             return -1;

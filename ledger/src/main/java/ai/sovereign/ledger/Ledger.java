@@ -68,6 +68,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Ledger implements AutoCloseable {
     /** The largest entry (C2SP entry bundles prefix each entry with a u16 length). */
     public static final int MAX_ENTRY_BYTES = 65_535;
+    /** Entries per entry bundle (C2SP tlog-tiles): {@link #readEntries} reads whole bundles, so readers group by them. */
+    public static final int BUNDLE_ENTRIES = TilePath.WIDTH;
 
     private static final System.Logger LOG = System.getLogger(Ledger.class.getName());
     private static final int LEVELS = 8;

@@ -102,10 +102,10 @@ final class TenantLedger {
         Set<Long> wanted = Set.copyOf(indices);
         long bundle = -1;
         for (long index : indices.reversed()) {
-            long b = index / 256;
+            long b = index / Ledger.BUNDLE_ENTRIES;
             if (b != bundle) {
                 bundle = b;
-                ledger.readEntries(b * 256, Math.min((b + 1) * 256, indexed), (i, bytes) -> {
+                ledger.readEntries(b * Ledger.BUNDLE_ENTRIES, Math.min((b + 1) * Ledger.BUNDLE_ENTRIES, indexed), (i, bytes) -> {
                     if (wanted.contains(i)) {
                         out.put(i, bytes);
                     }
