@@ -570,7 +570,15 @@ final class InferencePipeline {
             }
             body.set("usage", usage(completion));
             body.set("sovereign", Provenance.body(ex, model, node, ledgerIndex));
+            workDone();
             ex.json(200, body);
+        }
+
+        /** The engine is done with this request: free its fair-share slot before the answer's last byte. */
+        private void workDone() {
+            if (ex.ticket() != null) {
+                ex.ticket().workDone();
+            }
         }
 
         void stream(LinkedBlockingQueue<Event> events, int timeoutSeconds) throws IOException {
@@ -657,6 +665,7 @@ final class InferencePipeline {
                     usageChunk.set("usage", usage(completion));
                     ex.event(usageChunk.toString());
                 }
+                workDone();
                 ex.event("[DONE]");
             } catch (IOException clientGone) {
                 choices.forEach(c -> c.ticket.cancel());

@@ -44,6 +44,14 @@ public final class Ticket implements AutoCloseable {
         }
     }
 
+    /**
+     * The generation has ended: its fair-share slot goes to the next request now, before the answer's last byte, so a
+     * client that sends its next request on receiving the answer finds the slot free. The reservation settles later.
+     */
+    public void workDone() {
+        freeSlot();
+    }
+
     /** Returns the whole reservation (the request count stays): the request ended before generating. */
     public void release() {
         if (done.compareAndSet(false, true)) {
