@@ -27,7 +27,12 @@ final class PreparedActivations {
     private static final int Q8K_BLOCK = 256;
 
     final int capacity;
-    /** F32 / F16 / BF16: the (rounded) activations. */
+    /**
+     * The activations as the dot product sees them: F32 / F16 / BF16 the (rounded) values; Q8_* each
+     * quant times its block's scale (exact for Q8_0/Q8_1, whose scales are fp16), what the vector kernels
+     * multiply decoded weights with. Filled by the prepare methods; code that writes {@code qs} or
+     * {@code d} directly must call {@link #refreshDerived()}.
+     */
     final float[] values;
     /** Q8_*: the int8 quants, one per element. */
     final byte[] qs;
@@ -37,15 +42,6 @@ final class PreparedActivations {
     final float[] s;
     /** Q8_K: per 16 elements, the sum of their quants. */
     final short[] bsums;
-    /**
-     * Q8_*: {@link #qs} as floats (exact), for the batched kernels ({@link RowKernel#dotRows}), which
-     * multiply-add integer-valued floats. Filled by the prepare methods; code that writes {@code qs}
-     * directly must call {@link #refreshDerived()}.
-     */
-    final float[] quantFloats;
-    /** Q8_K: per 32 elements (one Q4_K/Q5_K sub-block), the sum of their quants. */
-    final int[] subBlockSums;
-
     int length;
     Format format;
 
@@ -60,20 +56,18 @@ final class PreparedActivations {
         this.d = new float[padded / Q8_BLOCK];
         this.s = new float[padded / Q8_BLOCK];
         this.bsums = new short[padded / 16];
-        this.quantFloats = new float[padded];
-        this.subBlockSums = new int[padded / Q8_BLOCK];
     }
 
-    /** Recomputes {@link #quantFloats} and {@link #subBlockSums} from {@link #qs} and {@link #bsums}. */
+    /** Recomputes {@link #values} of a Q8_* format from {@link #qs} and {@link #d}. */
     void refreshDerived() {
-        if (format == Format.Q8_0 || format == Format.Q8_1 || format == Format.Q8_K) {
+        int block = switch (format) {
+            case Q8_0, Q8_1 -> Q8_BLOCK;
+            case Q8_K -> Q8K_BLOCK;
+            default -> 0;
+        };
+        if (block != 0) {
             for (int i = 0; i < length; i++) {
-                quantFloats[i] = qs[i];
-            }
-        }
-        if (format == Format.Q8_K) {
-            for (int sub = 0; sub < length / Q8_BLOCK; sub++) {
-                subBlockSums[sub] = bsums[2 * sub] + bsums[2 * sub + 1];
+                values[i] = qs[i] * d[i / block];
             }
         }
     }

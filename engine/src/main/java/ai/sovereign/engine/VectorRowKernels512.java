@@ -3,7 +3,6 @@ package ai.sovereign.engine;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -16,48 +15,46 @@ import jdk.incubator.vector.VectorSpecies;
 // Do not edit; edit the template and regenerate (VectorKernelSourcesTest fails when they drift).
 
 /**
- * Vector API row kernels, {@value #BITS}-bit vectors. They agree with the scalar reference kernels
- * ({@link FloatRowKernels}, {@link BlockRowKernels}, {@link KQuantRowKernels}):
+ * Vector API row kernels, {@value #BITS}-bit vectors, one class per width (the Vector API compiles to
+ * SIMD code only when every species is a compile-time constant, so the species live in
+ * {@code static final} fields and the three classes are generated from one template that differs
+ * only in {@link #BITS}; branches on {@code L} and {@code BL} fold away in C2).
  *
- * <p><b>Design.</b> The Vector API only compiles to SIMD code when every species is a compile-time
- * constant, so the species live in {@code static final} fields of this class and one class exists per
- * vector width (128, 256, 512), generated from a single template that differs only in {@link #BITS}.
- * Branches on {@code BITS}/lane counts fold away in C2.
+ * <p><b>Dots: dequantize in registers, accumulate in lanes.</b> Every dot product of a quantized type
+ * decodes L weights at a time to floats exactly as {@code dequantize} does — one FMA per vector, e.g.
+ * Q4_0 {@code q·d + (−8d)}, Q4_K {@code q·(d·sc) + (−dmin·m)}, Q6_K {@code q·(d·sc) + (−32·d·sc)} — and
+ * multiply-adds them into float lane accumulators against {@link PreparedActivations#values}, the
+ * activations as ggml rounds them for this type (Q8_0, Q8_1, Q8_K quants times their scale). Lanes
+ * are reduced once per row. Nothing is reduced per block and no integer sum is formed, so a block
+ * costs a load, a few integer ops, and per L weights one conversion and two FMAs.
  *
- * <p><b>Integer dots (Q4_0 … Q6_K).</b> Quants and int8 activations are widened to shorts
- * (B2S / ZERO_EXTEND_B2S), multiplied with 16-bit lane products (every single product fits: |q·a| ≤
- * 128·128), and split into sign-extended int lanes by reinterpreting pairs of shorts as ints and
- * shifting ({@code x<<16>>16}: even elements, {@code x>>16}: odd elements). Integer sums are exact.
- * <ul>
- *   <li>32-element block types reduce each block's int vector to the scalar {@code sumi} and then apply
- *       exactly the reference's float expression in block order: <b>bit-identical</b> to the scalar kernel.
- *       The 4/5-bit types work on at most 256-bit short vectors (16 nibble bytes per block).</li>
- *   <li>K types keep ggml's structure of 8 integer lanes (element index mod 8): even/odd int lanes
- *       are folded to 128-bit vectors whose lane r holds residue 2r (even) or 2r+1 (odd), then the
- *       per-super-block float step {@code sum_k += d·lane_k} runs lane-wise on two 4-lane float vectors
- *       and the 8 sums are added in lane order at the end: <b>bit-identical</b>. At 256/512 bits the
- *       K types' {@code dot} instead runs on float lanes holding exact integers (floatDotQ45K,
- *       floatDotQ6K: quant·scale decoded once to floats, FMA with the input quants as floats, every
- *       sum below 2^24), folded per block to the same 8 residue lanes: also bit-identical, ~1.8x faster.</li>
- *   <li>At 256/512 bits the 32-element block types' {@code dot} also runs on exact float lanes
- *       (floatDotQ8_0, floatDotQ4_0, …: weights decoded to floats, FMA with the input quants as floats, the block's
- *       lanes folded to its exact sumi, then the reference's float term): bit-identical.</li>
- *   <li>Batched products ({@link RowKernel#dotRows}) of the K and 32-element block types use 4-input tiles on the same
- *       exact float scheme; see "batched dots" below.</li>
- * </ul>
- * <b>Float dots (F32, F16, BF16).</b> Products are rounded to float exactly as in the reference, then
- * accumulated in double vectors (F2D); only the order of the double additions differs, so results
- * equal the reference except in rare last-bit cases (bound: 1 float ulp of the result plus 2^-45·Σ|w·a|).
- * fp16 is decoded with integer ops (normal, subnormal, inf/NaN), exactly like {@link Float#float16ToFloat}.
+ * <p><b>Agreement.</b> The scalar reference ({@link BlockRowKernels}, {@link KQuantRowKernels},
+ * {@link FloatRowKernels}) follows ggml's generic C code to the bit; these kernels compute the same
+ * sum of the same products in another order and with one rounding per decoded weight, so they agree
+ * with it to within a few float ulps per term: |vector − scalar| ≤ (n/8 + 16)·2⁻²⁴·Σ|w·a|, the bound
+ * {@code VectorRowKernelsTest} checks (ggml's own AVX kernels differ from its generic code the same
+ * way). Non-finite results (inf/NaN scales) are non-finite in both. Dequantization uses the reference's
+ * lane-wise expressions and is bit-identical.
  *
- * <p><b>Dequantization</b> uses the same lane-wise float expressions as the reference (no FMA
- * contraction), so it is bit-identical.
+ * <p><b>Batched dots</b> ({@link RowKernel#dotRows}: prefill and batched decode) decode each weight
+ * vector once for a tile of {@value #TILE} inputs and run, per input, exactly the single dot's
+ * operations in the same order, so {@code dotRows} is bit-identical to {@code dot}: a sequence's
+ * logits never depend on what it is batched with.
+ *
+ * <p><b>What shaped the code</b> (C2, JDK 25): a hot loop must be a plain counted {@code int} loop with
+ * offsets linear in its index, or range checks of the segment and the arrays stay in the loop
+ * (a {@code b += 2} loop or offsets computed from {@code s >> 1} kept them, 35 instructions per
+ * Q8_0 block instead of 12); and a method's vector code must stay under C2's parse-time node budget
+ * (NodeCountInliningCutoff, not settable in product builds), or helper calls stay calls and their
+ * vectors are boxed (Q6_K with four quarters written out boxed, 25× slower). Inner loops over
+ * repeated structure (Q6_K's quarter pairs, K chunks) keep one copy of the body in the parse.
  */
 enum VectorRowKernels512 implements RowKernel {
     F32(GgmlType.F32, PreparedActivations.Format.F32) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotFloat(w, row, x, n, FLOAT_WEIGHTS);
+            x.require(PreparedActivations.Format.F32, n);
+            return dotFloat(w, row, x.values, n, FLOAT_WEIGHTS);
         }
 
         @Override
@@ -68,7 +65,8 @@ enum VectorRowKernels512 implements RowKernel {
     F16(GgmlType.F16, PreparedActivations.Format.F32) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotFloat(w, row, x, n, HALF_WEIGHTS);
+            x.require(PreparedActivations.Format.F32, n);
+            return dotFloat(w, row, x.values, n, HALF_WEIGHTS);
         }
 
         @Override
@@ -79,7 +77,8 @@ enum VectorRowKernels512 implements RowKernel {
     BF16(GgmlType.BF16, PreparedActivations.Format.BF16) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return dotFloat(w, row, x, n, BF16_WEIGHTS);
+            x.require(PreparedActivations.Format.BF16, n);
+            return dotFloat(w, row, x.values, n, BF16_WEIGHTS);
         }
 
         @Override
@@ -90,18 +89,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q4_0(GgmlType.Q4_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            if (L >= 8) {
-                return floatDotQ4_0(w, row, x, n);
-            }
             int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + (long) b * 18;
-                int sumi = nibbleBlockDot(w, block + 2, x.qs, b * 32, 0, false, 8);
-                sum += sumi * half(w, block) * x.d[b];
-            }
-            return sum;
+            return dotNibbles(NIBBLE_Q4_0, w, row, x, blocks);
         }
 
         @Override
@@ -117,18 +107,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q4_1(GgmlType.Q4_1, PreparedActivations.Format.Q8_1) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            if (L >= 8) {
-                return floatDotAffine(w, row, x, n, false);
-            }
             int blocks = KernelMath.blocks(GgmlType.Q4_1, n);
             x.require(PreparedActivations.Format.Q8_1, n);
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + (long) b * 20;
-                int sumi = nibbleBlockDot(w, block + 4, x.qs, b * 32, 0, false, 0);
-                sum += (half(w, block) * x.d[b]) * sumi + half(w, block + 2) * x.s[b];
-            }
-            return sum;
+            return dotNibbles(NIBBLE_Q4_1, w, row, x, blocks);
         }
 
         @Override
@@ -145,19 +126,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q5_0(GgmlType.Q5_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            if (L >= 8) {
-                return floatDotQ5_0(w, row, x, n);
-            }
             int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + (long) b * 22;
-                int qh = w.get(KernelMath.INT_LE, block + 2);
-                int sumi = nibbleBlockDot(w, block + 6, x.qs, b * 32, qh, true, 16);
-                sum += (half(w, block) * x.d[b]) * sumi;
-            }
-            return sum;
+            return dotNibbles(NIBBLE_Q5_0, w, row, x, blocks);
         }
 
         @Override
@@ -174,19 +145,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q5_1(GgmlType.Q5_1, PreparedActivations.Format.Q8_1) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            if (L >= 8) {
-                return floatDotAffine(w, row, x, n, true);
-            }
             int blocks = KernelMath.blocks(GgmlType.Q5_1, n);
             x.require(PreparedActivations.Format.Q8_1, n);
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + (long) b * 24;
-                int qh = w.get(KernelMath.INT_LE, block + 4);
-                int sumi = nibbleBlockDot(w, block + 8, x.qs, b * 32, qh, true, 0);
-                sum += (half(w, block) * x.d[b]) * sumi + half(w, block + 2) * x.s[b];
-            }
-            return sum;
+            return dotNibbles(NIBBLE_Q5_1, w, row, x, blocks);
         }
 
         @Override
@@ -204,28 +165,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q8_0(GgmlType.Q8_0, PreparedActivations.Format.Q8_0) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            if (L >= 8) {
-                return floatDotQ8_0(w, row, x, n);
-            }
             int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
             x.require(PreparedActivations.Format.Q8_0, n);
-            byte[] qs = x.qs;
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                long block = row + (long) b * 34;
-                IntVector acc = IntVector.zero(I);
-                for (int j = 0; j < 32; j += SL) {
-                    ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 2 + j, LE)
-                            .convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector a = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, b * 32 + j)
-                            .convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector p = q.mul(a);
-                    acc = acc.add(evenLanes(p)).add(oddLanes(p));
-                }
-                int sumi = acc.reduceLanes(VectorOperators.ADD);
-                sum += sumi * (half(w, block) * x.d[b]);
-            }
-            return sum;
+            return dotQ8_0(w, row, x.values, blocks);
         }
 
         @Override
@@ -246,7 +188,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q4_K(GgmlType.Q4_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return L >= 8 ? floatDotQ45K(w, row, x, n, false) : dotQ45K(w, row, x, n, false);
+            int blocks = KernelMath.blocks(GgmlType.Q4_K, n);
+            x.require(PreparedActivations.Format.Q8_K, n);
+            return dotQ45K(w, row, x.values, blocks, false);
         }
 
         @Override
@@ -257,7 +201,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q5_K(GgmlType.Q5_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return L >= 8 ? floatDotQ45K(w, row, x, n, true) : dotQ45K(w, row, x, n, true);
+            int blocks = KernelMath.blocks(GgmlType.Q5_K, n);
+            x.require(PreparedActivations.Format.Q8_K, n);
+            return dotQ45K(w, row, x.values, blocks, true);
         }
 
         @Override
@@ -268,7 +214,9 @@ enum VectorRowKernels512 implements RowKernel {
     Q6_K(GgmlType.Q6_K, PreparedActivations.Format.Q8_K) {
         @Override
         public float dot(MemorySegment w, long row, PreparedActivations x, int n) {
-            return L >= 8 ? floatDotQ6K(w, row, x, n) : dotQ6K(w, row, x, n);
+            int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
+            x.require(PreparedActivations.Format.Q8_K, n);
+            return dotQ6K(w, row, x.values, blocks);
         }
 
         @Override
@@ -284,22 +232,23 @@ enum VectorRowKernels512 implements RowKernel {
     static final VectorShape SHAPE = VectorShape.forBitSize(BITS);
     static final VectorShape HALF_SHAPE = VectorShape.forBitSize(BITS / 2);
     static final VectorSpecies<Float> F = VectorSpecies.of(float.class, SHAPE);
-    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, SHAPE);
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, SHAPE);
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, SHAPE);
     /** Int (and float) lanes per vector: 4, 8 or 16. */
     static final int L = I.length();
     /** Short lanes per vector: 8, 16 or 32. */
     static final int SL = S.length();
-    /** SL bytes, widened to one short vector. */
+    /** SL bytes, widened to one short vector (dequantization). */
     static final VectorSpecies<Byte> B_FOR_S = VectorSpecies.of(byte.class, HALF_SHAPE);
     /** L shorts (fp16/bf16 weights), widened to one int vector. */
     static final VectorSpecies<Short> S_FOR_I = VectorSpecies.of(short.class, HALF_SHAPE);
+    /** Bytes per quant load: L, but at least 8 (the narrowest byte vector); 128-bit classes widen each load in two parts. */
+    static final int BL = Math.max(8, L);
+    static final VectorSpecies<Byte> B_FOR_I = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * BL));
 
-    /** 32-element block types hold 16 nibble bytes per block: short vectors of at most 16 lanes. */
+    /** 32-element block types hold 16 nibble bytes per block: short vectors of at most 16 lanes (dequantization). */
     static final VectorShape NIBBLE_SHAPE = VectorShape.forBitSize(Math.min(BITS, 256));
     static final VectorSpecies<Short> SN = VectorSpecies.of(short.class, NIBBLE_SHAPE);
-    static final VectorSpecies<Integer> IN = VectorSpecies.of(int.class, NIBBLE_SHAPE);
     static final VectorSpecies<Byte> BN = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.min(BITS, 256) / 2));
     static final int SNL = SN.length();
 
@@ -335,14 +284,49 @@ enum VectorRowKernels512 implements RowKernel {
         return KernelMath.fromHalf(w.get(KernelMath.SHORT_LE, address));
     }
 
-    /** Sign-extended int lanes of the even-indexed shorts of p (int lane m ← short 2m). */
-    static IntVector evenLanes(ShortVector p) {
-        return p.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
+    /** Part {@code part} (L lanes) of a loaded byte vector, zero-extended to ints. */
+    private static IntVector unsignedInts(ByteVector raw, int part) {
+        return (IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
     }
 
-    /** Sign-extended int lanes of the odd-indexed shorts of p (int lane m ← short 2m+1). */
-    static IntVector oddLanes(ShortVector p) {
-        return p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16);
+    /** Part {@code part} (L lanes) of a loaded byte vector, sign-extended to ints. */
+    private static IntVector signedInts(ByteVector raw, int part) {
+        return (IntVector) raw.convertShape(VectorOperators.B2I, I, part);
+    }
+
+    private static ByteVector quantBytes(MemorySegment w, long address) {
+        return ByteVector.fromMemorySegment(B_FOR_I, w, address, LE);
+    }
+
+    /** Integer quants to the weights they encode: q·scale + offset, one rounding (an FMA). */
+    private static FloatVector decoded(IntVector q, FloatVector scale, FloatVector offset) {
+        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
+    }
+
+    static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
+
+    /**
+     * Σ of v's lanes in a fixed order: halves folded (512 → 256 → 128 bits), then the four lanes
+     * pairwise. reduceLanes(ADD) is not used because its order differs between C2's code and the
+     * Vector API's Java fallback (interpreter, C1), and a dot's value must not depend on whether
+     * its kernel has been compiled yet.
+     */
+    private static float laneSum(FloatVector v) {
+        FloatVector quad;
+        if (L == 16) {
+            FloatVector eight = ((FloatVector) v.reinterpretShape(F256, 0)).add((FloatVector) v.reinterpretShape(F256, 1));
+            quad = ((FloatVector) eight.reinterpretShape(F128, 0)).add((FloatVector) eight.reinterpretShape(F128, 1));
+        } else if (L == 8) {
+            quad = ((FloatVector) v.reinterpretShape(F128, 0)).add((FloatVector) v.reinterpretShape(F128, 1));
+        } else {
+            quad = v;
+        }
+        return (quad.lane(0) + quad.lane(1)) + (quad.lane(2) + quad.lane(3));
+    }
+
+    private static FloatVector activations(float[] v, int at) {
+        return FloatVector.fromArray(F, v, at);
     }
 
     // ---------------------------------------------------------------- float types
@@ -386,34 +370,28 @@ enum VectorRowKernels512 implements RowKernel {
         };
     }
 
-    private static float dotFloat(MemorySegment w, long row, PreparedActivations x, int n, int kind) {
-        PreparedActivations.Format format = kind == BF16_WEIGHTS ? PreparedActivations.Format.BF16 : PreparedActivations.Format.F32;
-        x.require(format, n);
+    /** Σ w·v over n elements: four float lane accumulators, then a scalar tail (n need not be a multiple of L). */
+    private static float dotFloat(MemorySegment w, long row, float[] v, int n, int kind) {
         int width = kind == FLOAT_WEIGHTS ? 4 : 2;
-        float[] values = x.values;
-        DoubleVector acc0 = DoubleVector.zero(D);
-        DoubleVector acc1 = DoubleVector.zero(D);
-        DoubleVector acc2 = DoubleVector.zero(D);
-        DoubleVector acc3 = DoubleVector.zero(D);
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector p = floatWeights(w, row + (long) i * width, kind).mul(FloatVector.fromArray(F, values, i));
-            FloatVector r = floatWeights(w, row + (long) (i + L) * width, kind).mul(FloatVector.fromArray(F, values, i + L));
-            acc0 = acc0.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 0));
-            acc1 = acc1.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 1));
-            acc2 = acc2.add((DoubleVector) r.convertShape(VectorOperators.F2D, D, 0));
-            acc3 = acc3.add((DoubleVector) r.convertShape(VectorOperators.F2D, D, 1));
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int groups = n / (4 * L);
+        for (int g = 0; g < groups; g++) {
+            int i = g * 4 * L;
+            long at = row + (long) i * width;
+            acc0 = floatWeights(w, at, kind).fma(activations(v, i), acc0);
+            acc1 = floatWeights(w, at + (long) L * width, kind).fma(activations(v, i + L), acc1);
+            acc2 = floatWeights(w, at + 2L * L * width, kind).fma(activations(v, i + 2 * L), acc2);
+            acc3 = floatWeights(w, at + 3L * L * width, kind).fma(activations(v, i + 3 * L), acc3);
         }
+        int i = groups * 4 * L;
         for (; i <= n - L; i += L) {
-            FloatVector p = floatWeights(w, row + (long) i * width, kind).mul(FloatVector.fromArray(F, values, i));
-            acc0 = acc0.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 0));
-            acc1 = acc1.add((DoubleVector) p.convertShape(VectorOperators.F2D, D, 1));
+            acc0 = floatWeights(w, row + (long) i * width, kind).fma(activations(v, i), acc0);
         }
-        double sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = laneSum(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < n; i++) {
-            sum += scalarWeight(w, row + (long) i * width, kind) * values[i];
+            sum += scalarWeight(w, row + (long) i * width, kind) * v[i];
         }
-        return (float) sum;
+        return sum;
     }
 
     private static void dequantizeFloat(MemorySegment w, long offset, float[] out, int outOffset, int n, int kind) {
@@ -429,37 +407,105 @@ enum VectorRowKernels512 implements RowKernel {
     }
 
     // ---------------------------------------------------------------- 32-element block types
+    //
+    // A block of 32: elements 0..15 and 16..31 go to two accumulators (lo, hi), each fed one vector
+    // per L elements, so two FMA chains run side by side. Nibble types: byte j holds element j (low
+    // nibble) and j+16 (high); the fifth bit of element j is bit j of qh.
+
+    static final int NIBBLE_Q4_0 = 0;
+    static final int NIBBLE_Q4_1 = 1;
+    static final int NIBBLE_Q5_0 = 2;
+    static final int NIBBLE_Q5_1 = 3;
+
+    /** 31, 30, …, 0: left shifts moving bit j of qh to bit 31 in lane j (of a window starting at element 0 or 16). */
+    private static final int[] TOP_SHIFTS = {
+        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
+        15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0
+    };
+
+    /** 16 in the lanes of elements j … j+L−1 whose bit of qh is set, else 0: the fifth bits (shift, sign-fill, mask). */
+    private static IntVector fifthBits(int qh, int j) {
+        return IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j))
+                .lanewise(VectorOperators.ASHR, 31).and(16);
+    }
+
+    private static int nibbleBlockBytes(int kind) {
+        return kind == NIBBLE_Q4_0 ? 18 : kind == NIBBLE_Q4_1 ? 20 : kind == NIBBLE_Q5_0 ? 22 : 24;
+    }
+
+    private static boolean affine(int kind) {
+        return kind == NIBBLE_Q4_1 || kind == NIBBLE_Q5_1;
+    }
 
     /**
-     * The 32 quants of a Q4_0/Q4_1/Q5_0/Q5_1 block as two short vectors per SNL-lane window: element
-     * j (low nibble of byte j, plus bit j of qh for 5-bit types) and element j+16 (high nibble, bit
-     * j+16), minus {@code bias}. Returns Σ q·a over the block, exact.
+     * The block's weight offset in the vector part: −8d (Q4_0), −16d (Q5_0); 0 for Q4_1/Q5_1, whose
+     * m·Σa is added per block as ggml does, m times the activations' fp16 block sum s ({@link #affineTerm}).
      */
-    private static int nibbleBlockDot(MemorySegment w, long qsAddress, byte[] qs, int a, int qh, boolean fiveBit, int bias) {
-        IntVector acc = IntVector.zero(IN);
-        for (int j = 0; j < 16; j += SNL) {
-            ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(BN, w, qsAddress + j, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
-            ShortVector low = packed.and((short) 0x0F);
-            ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
-            if (fiveBit) {
-                ShortVector laneBits = ShortVector.fromArray(SN, LANE_BITS, j);
-                VectorMask<Short> lowTop = ShortVector.broadcast(SN, (short) qh).and(laneBits).compare(VectorOperators.NE, 0);
-                VectorMask<Short> highTop = ShortVector.broadcast(SN, (short) (qh >>> 16)).and(laneBits).compare(VectorOperators.NE, 0);
-                low = low.lanewise(VectorOperators.OR, (short) 16, lowTop);
-                high = high.lanewise(VectorOperators.OR, (short) 16, highTop);
-            }
-            if (bias != 0) {
-                low = low.sub((short) bias);
-                high = high.sub((short) bias);
-            }
-            ShortVector aLow = (ShortVector) ByteVector.fromArray(BN, qs, a + j).convertShape(VectorOperators.B2S, SN, 0);
-            ShortVector aHigh = (ShortVector) ByteVector.fromArray(BN, qs, a + 16 + j).convertShape(VectorOperators.B2S, SN, 0);
-            // |low·aLow + high·aHigh| ≤ 2·31·128 fits a short
-            ShortVector p = low.mul(aLow).add(high.mul(aHigh));
-            acc = acc.add(evenLanes(p)).add(oddLanes(p));
+    private static float nibbleOffset(int kind, float d) {
+        return kind == NIBBLE_Q4_0 ? -8 * d : kind == NIBBLE_Q5_0 ? -16 * d : 0f;
+    }
+
+    /** Σ_b m_b·s_b of a Q4_1/Q5_1 row, in block order. */
+    private static float affineTerm(int kind, MemorySegment w, long row, float[] s, int blocks) {
+        int blockBytes = nibbleBlockBytes(kind);
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) {
+            sum += half(w, row + (long) b * blockBytes + 2) * s[b];
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sum;
+    }
+
+    /** One Q4_0/Q4_1/Q5_0/Q5_1 row ({@code kind} is a constant at every call site). */
+    private static float dotNibbles(int kind, MemorySegment w, long row, PreparedActivations x, int blocks) {
+        float[] v = x.values;
+        boolean fiveBit = kind == NIBBLE_Q5_0 || kind == NIBBLE_Q5_1;
+        int blockBytes = nibbleBlockBytes(kind);
+        int qsOffset = blockBytes - 16;
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            int e = b * 32;
+            float d = half(w, block);
+            FloatVector scale = FloatVector.broadcast(F, d);
+            FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
+            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
+            for (int j = 0; j < 16; j += BL) {
+                ByteVector raw = quantBytes(w, block + qsOffset + j);
+                for (int p = 0; p < BL; p += L) {
+                    IntVector packed = unsignedInts(raw, p / L);
+                    IntVector low = packed.and(0x0F);
+                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    if (fiveBit) {
+                        low = low.or(fifthBits(qh, j + p));
+                        high = high.or(fifthBits(qh, j + p + 16));
+                    }
+                    lo = decoded(low, scale, offset).fma(activations(v, e + j + p), lo);
+                    hi = decoded(high, scale, offset).fma(activations(v, e + 16 + j + p), hi);
+                }
+            }
+        }
+        float sum = laneSum(lo.add(hi));
+        return affine(kind) ? sum + affineTerm(kind, w, row, x.s, blocks) : sum;
+    }
+
+    private static float dotQ8_0(MemorySegment w, long row, float[] v, int blocks) {
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 34;
+            int e = b * 32;
+            FloatVector scale = FloatVector.broadcast(F, half(w, block));
+            for (int j = 0; j < 16; j += BL) {
+                ByteVector first = quantBytes(w, block + 2 + j);
+                ByteVector second = quantBytes(w, block + 18 + j);
+                for (int p = 0; p < BL; p += L) {
+                    lo = ((FloatVector) signedInts(first, p / L).convert(VectorOperators.I2F, 0)).mul(scale)
+                            .fma(activations(v, e + j + p), lo);
+                    hi = ((FloatVector) signedInts(second, p / L).convert(VectorOperators.I2F, 0)).mul(scale)
+                            .fma(activations(v, e + 16 + j + p), hi);
+                }
+            }
+        }
+        return laneSum(lo.add(hi));
     }
 
     private static void nibbleBlockDequantize(MemorySegment w, long qsAddress, int qh, boolean fiveBit, int bias,
@@ -505,26 +551,88 @@ enum VectorRowKernels512 implements RowKernel {
     }
 
     // ---------------------------------------------------------------- K types
+    //
+    // Q4_K/Q5_K: chunk c (0..3) of a super-block holds 32 bytes: low nibbles are elements 64c + l
+    // (sub-block 2c), high nibbles 64c + 32 + l (sub-block 2c+1); weight = q·(d·sc) − dmin·m, Q5_K's fifth
+    // bit of element e is bit e/32 of qh[e % 32]. Q6_K: half h, quarter pair k: ql[64h + 32k + l] holds
+    // elements 128h + 32k + l (low nibble) and 128h + 64 + 32k + l (high), with bits 2k (and 2k+4) of
+    // qh[32h + l] above them; weight = (q − 32)·d·sc, sc per 16 elements.
 
-    /** 128-bit int vector whose lane r is the sum of v's lanes m ≡ r (mod 4). */
-    private static IntVector foldToFour(IntVector v) {
-        if (L == 4) {
-            return v;
+    private static float dotQ45K(MemorySegment w, long row, float[] v, int blocks, boolean fiveBit) {
+        int blockBytes = fiveBit ? 176 : 144;
+        int qsOffset = fiveBit ? 48 : 16;
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
+            float d = half(w, block);
+            float dmin = half(w, block + 2);
+            long packedLow = w.get(LONG_LE, block + 4);
+            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
+            for (int c = 0; c < 4; c++) {
+                FloatVector lowScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c));
+                FloatVector lowOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c)));
+                FloatVector highScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c + 1));
+                FloatVector highOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c + 1)));
+                int e = b * 256 + 64 * c;
+                for (int j = 0; j < 32; j += BL) {
+                    ByteVector raw = quantBytes(w, block + qsOffset + 32 * c + j);
+                    ByteVector rawHigh = fiveBit ? quantBytes(w, block + 16 + j) : raw;
+                    for (int p = 0; p < BL; p += L) {
+                        IntVector packed = unsignedInts(raw, p / L);
+                        IntVector low = packed.and(0x0F);
+                        IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                        if (fiveBit) {
+                            IntVector qh = unsignedInts(rawHigh, p / L);
+                            low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
+                            high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                        }
+                        lo = decoded(low, lowScale, lowOffset).fma(activations(v, e + j + p), lo);
+                        hi = decoded(high, highScale, highOffset).fma(activations(v, e + 32 + j + p), hi);
+                    }
+                }
+            }
         }
-        IntVector folded = (IntVector) v.reinterpretShape(IntVector.SPECIES_128, 0);
-        for (int part = 1; part < L / 4; part++) {
-            folded = folded.add((IntVector) v.reinterpretShape(IntVector.SPECIES_128, part));
-        }
-        return folded;
+        return laneSum(lo.add(hi));
     }
 
-    /** The reference's final step: start from {@code sum}, add the 8 lane sums in lane order (even lane r is 2r). */
-    private static float addLaneSums(float sum, FloatVector even, FloatVector odd) {
-        for (int r = 0; r < 4; r++) {
-            sum += even.lane(r);
-            sum += odd.lane(r);
+    /** Q6_K's 6-bit quant of a low-nibble element (quarter k) and of a high-nibble one (quarter k+2). */
+    private static IntVector q6Low(IntVector ql, IntVector qh, int k) {
+        return ql.and(0x0F).or(qh.lanewise(VectorOperators.LSHL, 4 - 2 * k).and(0x30));
+    }
+
+    private static IntVector q6High(IntVector ql, IntVector qh, int k) {
+        return ql.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * k).and(0x30));
+    }
+
+    private static float dotQ6K(MemorySegment w, long row, float[] v, int blocks) {
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 210;
+            float d = half(w, block + 208);
+            for (int h = 0; h < 2; h++) {
+                long scales = w.get(LONG_LE, block + 192 + 8 * h);
+                for (int k = 0; k < 2; k++) {
+                    for (int j = 0; j < 32; j += BL) {
+                        ByteVector rawLow = quantBytes(w, block + 64 * h + 32 * k + j);
+                        ByteVector rawHigh = quantBytes(w, block + 128 + 32 * h + j);
+                        for (int p = 0; p < BL; p += L) {
+                            IntVector ql = unsignedInts(rawLow, p / L);
+                            IntVector qh = unsignedInts(rawHigh, p / L);
+                            int l = j + p;
+                            long sc = scales >>> (8 * (l >>> 4) + 16 * k);
+                            float lowScale = d * (byte) sc;
+                            float highScale = d * (byte) (sc >>> 32);
+                            int e = b * 256 + 128 * h + 32 * k + l;
+                            lo = decoded(q6Low(ql, qh, k), FloatVector.broadcast(F, lowScale), FloatVector.broadcast(F, -32 * lowScale))
+                                    .fma(activations(v, e), lo);
+                            hi = decoded(q6High(ql, qh, k), FloatVector.broadcast(F, highScale), FloatVector.broadcast(F, -32 * highScale))
+                                    .fma(activations(v, e + 64), hi);
+                        }
+                    }
+                }
+            }
         }
-        return sum;
+        return laneSum(lo.add(hi));
     }
 
     static final java.lang.foreign.ValueLayout.OfLong LONG_LE =
@@ -549,62 +657,6 @@ enum VectorRowKernels512 implements RowKernel {
 
     private static int sixBits(long packed, int j) {
         return (int) (packed >>> (6 * j)) & 63;
-    }
-
-    private static float dotQ45K(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
-        GgmlType type = fiveBit ? GgmlType.Q5_K : GgmlType.Q4_K;
-        int blocks = KernelMath.blocks(type, n);
-        x.require(PreparedActivations.Format.Q8_K, n);
-        int blockBytes = fiveBit ? 176 : 144;
-        int qsOffset = fiveBit ? 48 : 16;
-        byte[] qs = x.qs;
-        float sum = 0f;
-        FloatVector laneSumsEven = FloatVector.zero(FloatVector.SPECIES_128);
-        FloatVector laneSumsOdd = FloatVector.zero(FloatVector.SPECIES_128);
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * blockBytes;
-            long packedLow = w.get(LONG_LE, block + 4);
-            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
-            // Σ_j bsums[j]·min(j/2), regrouped per sub-block (exact integers)
-            short[] bsums = x.bsums;
-            int minSum = 0;
-            for (int sub = 0; sub < 8; sub++) {
-                minSum += (bsums[b * 16 + 2 * sub] + bsums[b * 16 + 2 * sub + 1]) * kMin(packedLow, packedHigh, sub);
-            }
-            int q8 = b * 256;
-            IntVector even = IntVector.zero(I);
-            IntVector odd = IntVector.zero(I);
-            for (int chunk = 0; chunk < 4; chunk++) {
-                int lowScale = kScale(packedLow, packedHigh, 2 * chunk);
-                int highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
-                for (int j = 0; j < 32; j += SL) {
-                    ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + qsOffset + 32 * chunk + j, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector low = packed.and((short) 0x0F);
-                    ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                    if (fiveBit) {
-                        ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 16 + j, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                    }
-                    ShortVector aLow = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + 64 * chunk + j)
-                            .convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector aHigh = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + 64 * chunk + 32 + j)
-                            .convertShape(VectorOperators.B2S, S, 0);
-                    ShortVector pLow = low.mul(aLow);
-                    ShortVector pHigh = high.mul(aHigh);
-                    even = even.add(evenLanes(pLow).mul(lowScale)).add(evenLanes(pHigh).mul(highScale));
-                    odd = odd.add(oddLanes(pLow).mul(lowScale)).add(oddLanes(pHigh).mul(highScale));
-                }
-            }
-            float d = half(w, block) * x.d[b];
-            laneSumsEven = laneSumsEven.add(((FloatVector) foldToFour(even).convert(VectorOperators.I2F, 0)).mul(d));
-            laneSumsOdd = laneSumsOdd.add(((FloatVector) foldToFour(odd).convert(VectorOperators.I2F, 0)).mul(d));
-            float dmin = half(w, block + 2) * x.d[b];
-            sum -= dmin * minSum;
-        }
-        return addLaneSums(sum, laneSumsEven, laneSumsOdd);
     }
 
     private static void dequantizeQ45K(MemorySegment w, long offset, float[] out, int outOffset, int n, boolean fiveBit) {
@@ -659,52 +711,6 @@ enum VectorRowKernels512 implements RowKernel {
         return low.or(top).sub((short) 32);
     }
 
-    /** Per-int-lane scale for a window of SL elements starting at element e (16-element scale groups). */
-    private static IntVector q6Scales(MemorySegment w, long block, int e) {
-        int first = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
-        if (SL <= 16) {
-            return IntVector.broadcast(I, first);
-        }
-        // 32 shorts → even/odd int lanes m = 0..15 cover elements 2m, 2m+1: lanes 8..15 are the second group
-        int second = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4) + 1);
-        return IntVector.broadcast(I, first).blend(second, SECOND_GROUP_LANES);
-    }
-
-    /** Int lanes 8..15, fed by the second 16-element scale group of a 32-element window (512-bit only). */
-    private static final VectorMask<Integer> SECOND_GROUP_LANES = VectorMask.fromLong(I, L == 16 ? 0xFF00L : 0L);
-
-    private static float dotQ6K(MemorySegment w, long row, PreparedActivations x, int n) {
-        int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
-        x.require(PreparedActivations.Format.Q8_K, n);
-        byte[] qs = x.qs;
-        FloatVector laneSumsEven = FloatVector.zero(FloatVector.SPECIES_128);
-        FloatVector laneSumsOdd = FloatVector.zero(FloatVector.SPECIES_128);
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 210;
-            int q8 = b * 256;
-            IntVector even = IntVector.zero(I);
-            IntVector odd = IntVector.zero(I);
-            for (int half = 0; half < 2; half++) {
-                for (int quarter = 0; quarter < 4; quarter++) {
-                    for (int j = 0; j < 32; j += SL) {
-                        int e = 128 * half + 32 * quarter + j;
-                        ShortVector q = q6Quants(w, block, half, quarter, j);
-                        ShortVector a = (ShortVector) ByteVector.fromArray(B_FOR_S, qs, q8 + e)
-                                .convertShape(VectorOperators.B2S, S, 0);
-                        ShortVector p = q.mul(a);
-                        IntVector scale = q6Scales(w, block, e);
-                        even = even.add(evenLanes(p).mul(scale));
-                        odd = odd.add(oddLanes(p).mul(scale));
-                    }
-                }
-            }
-            float d = half(w, block + 208) * x.d[b];
-            laneSumsEven = laneSumsEven.add(((FloatVector) foldToFour(even).convert(VectorOperators.I2F, 0)).mul(d));
-            laneSumsOdd = laneSumsOdd.add(((FloatVector) foldToFour(odd).convert(VectorOperators.I2F, 0)).mul(d));
-        }
-        return addLaneSums(0f, laneSumsEven, laneSumsOdd);
-    }
-
     private static void dequantizeQ6K(MemorySegment w, long offset, float[] out, int outOffset, int n) {
         int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
         KernelMath.checkOutput(out, outOffset, n);
@@ -730,96 +736,46 @@ enum VectorRowKernels512 implements RowKernel {
 
     // ---------------------------------------------------------------- batched dots (dotRows)
     //
-    // Design. A batched product (prefill, batched decode) multiplies each weight row by `count`
-    // inputs. The K-type tile kernels below take TILE = 4 inputs at a time: each weight chunk of 8
-    // elements is loaded and decoded once into a float vector of integer values (quant·sub-block
-    // scale) and multiply-added (FMA) into one float accumulator per input, against the input's int8
-    // quants as floats (PreparedActivations.quantFloats). Every product and partial sum is an integer
-    // below 2^24 in magnitude, so the float arithmetic is exact and lane k's sum over a super-block
-    // equals dot()'s integer lane k (elements e ≡ k mod 8); the float steps after it (d·lane into 8
-    // float lane sums, − dmin·minSum, lanes added in order) are written exactly as in dot(): results
-    // are bit-identical. Bounds: Q6_K |q·sc·a| <= 32·128·128 = 2^19, 32 elements per lane -> <= 2^24;
-    // Q4_K/Q5_K 31·63·128·32 < 2^23.
-    // The 32-element block types (Q4_0 … Q8_0) are tiled the same way since their float-lane rewrite
-    // (tileQ8_0, tileNibbles; see "32-element block types on exact float lanes" below); the earlier short-lane
-    // integer tiles, with a full int reduction per block and input, were slower than dot().
-    // Rows are walked in blocks of ROW_BLOCK so that a block's weights stay in L2 while every input
-    // tile passes over them; a last tile of 1..3 inputs repeats its last input (equal results, written
-    // twice). The float types, single inputs and the 128-bit class (4 float lanes cannot hold the K
-    // types' 8 residue lanes; the 32-element types keep their short-lane dot there) use dot(). Vector values never cross a call that C2 might not inline
-    // inside the block loops (that would box them): the tile methods stay under C2's inlining budget.
+    // Each row is decoded once into a per-thread scratch row, with exactly the single dot's decode
+    // expressions, and then dotted with the inputs TILE at a time in the single dot's order: for the
+    // type's half period P (16 for the 32-element blocks, 32 for Q4_K/Q5_K, 64 for Q6_K), elements
+    // e with ⌊e/P⌋ even go to the lo accumulator and the others to hi, each in increasing e, L lanes at
+    // a time — the order dot() feeds them. So every output is bit-identical to dot(). The tile loop is
+    // plain float code (two weight loads, and per input two activation loads and two FMAs per 2L
+    // elements), far under C2's node budget; decoding costs once per row whatever the batch.
+    // Float types keep the default loop over dot().
 
     /** Inputs per tile of the batched kernels. */
     static final int TILE = 4;
-    /** Rows per block of the batched kernels. */
-    static final int ROW_BLOCK = 16;
 
-    private static final int NO_TILE = -1;
-    private static final int TILE_Q4_0 = 0;
-    private static final int TILE_Q4_1 = 1;
-    private static final int TILE_Q5_0 = 2;
-    private static final int TILE_Q5_1 = 3;
-    private static final int TILE_Q8_0 = 4;
-    private static final int TILE_Q4_K = 5;
-    private static final int TILE_Q5_K = 6;
-    private static final int TILE_Q6_K = 7;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    private static int tileKindOf(GgmlType type) {
+    private static float[] scratchRow(int n) {
+        float[][] holder = SCRATCH.get();
+        if (holder[0].length < n) {
+            holder[0] = new float[n];
+        }
+        return holder[0];
+    }
+
+    /** The lo/hi half period of this type's dot (see above); 0 for the float types. */
+    private static int halfPeriod(GgmlType type) {
         return switch (type) {
-            case Q4_0 -> TILE_Q4_0;
-            case Q4_1 -> TILE_Q4_1;
-            case Q5_0 -> TILE_Q5_0;
-            case Q5_1 -> TILE_Q5_1;
-            case Q8_0 -> TILE_Q8_0;
-            case Q4_K -> TILE_Q4_K;
-            case Q5_K -> TILE_Q5_K;
-            case Q6_K -> TILE_Q6_K;
-            default -> NO_TILE;
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 -> 16;
+            case Q4_K, Q5_K -> 32;
+            case Q6_K -> 64;
+            default -> 0;
         };
     }
 
-    /**
-     * The K-type tiles work on 8 float lanes (256 bits) at every width >= 256: lane k of an
-     * accumulator then sums exactly the block's elements e ≡ k (mod 8), dot()'s integer lanes, with no
-     * folding per block (folding 16 lanes per block and input made the tile methods exceed C2's
-     * inlining budget, which boxes vectors). On CPUs that split 512-bit operations in two halves this
-     * costs nothing; elsewhere it halves the peak, still far above the single dot.
-     */
-    static final VectorSpecies<Float> KF = FloatVector.SPECIES_256;
-    static final VectorSpecies<Integer> KI = IntVector.SPECIES_256;
-    static final VectorSpecies<Byte> KB = ByteVector.SPECIES_64;
-
-    /** L bytes, widened to one int vector (only used where L >= 8). */
-    static final VectorSpecies<Byte> B_FOR_I = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, BITS / 4)));
-
-    /** The L bytes at {@code address}, zero-extended to L int lanes (L >= 8). */
-    private static IntVector unsignedBytes(MemorySegment w, long address) {
-        return (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
-
-    /** The 8 bytes at {@code address}, zero-extended to 8 int lanes. */
-    private static IntVector unsignedBytes8(MemorySegment w, long address) {
-        return (IntVector) ByteVector.fromMemorySegment(KB, w, address, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, KI, 0);
-    }
-
-    private static FloatVector toFloats(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
-    /** dot()'s last step for the K types: start from {@code sum}, add the 8 lane sums in lane order. */
-    private static float addResidueSums(float sum, FloatVector sums) {
-        for (int k = 0; k < 8; k++) {
-            sum += sums.lane(k);
-        }
-        return sum;
-    }
+    /** Rows decoded per block: a tile of inputs stays in L1 (2048 columns) or L2 while the block's rows stream past. */
+    static final int ROW_BLOCK = 8;
 
     @Override
     public void dotRows(MemorySegment w, long rowOffset, long rowBytes, int rows,
             PreparedActivations[] xs, int count, int n, float[][] outs, int outRow) {
-        int kind = tileKindOf(type);
-        // 128-bit vectors: 4 float lanes do not hold the 8 residues of the K types; not tiled (yet)
-        if (kind == NO_TILE || count < 2 || L < 8) {
+        int period = halfPeriod(type);
+        if (period == 0 || count < 2) {
             RowKernel.super.dotRows(w, rowOffset, rowBytes, rows, xs, count, n, outs, outRow);
             return;
         }
@@ -827,480 +783,249 @@ enum VectorRowKernels512 implements RowKernel {
         for (int t = 0; t < count; t++) {
             xs[t].require(format, n);
         }
+        float[] decodedRows = scratchRow(ROW_BLOCK * n);
         for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-            int r1 = Math.min(rows, r0 + ROW_BLOCK);
-            for (int t = 0; t < count; t += TILE) {
-                int t1 = Math.min(t + 1, count - 1);
-                int t2 = Math.min(t + 2, count - 1);
-                int t3 = Math.min(t + 3, count - 1);
-                if (t1 == t) {
-                    for (int r = r0; r < r1; r++) {
-                        outs[t][outRow + r] = dot(w, rowOffset + r * rowBytes, xs[t], n);
-                    }
-                    continue;
+            int block = Math.min(ROW_BLOCK, rows - r0);
+            for (int r = 0; r < block; r++) {
+                decodeRow(w, rowOffset + (r0 + r) * rowBytes, blocks, decodedRows, r * n);
+            }
+            int t = 0;
+            for (; t + TILE <= count; t += TILE) {
+                float[] v0 = xs[t].values, v1 = xs[t + 1].values, v2 = xs[t + 2].values, v3 = xs[t + 3].values;
+                int r = 0;
+                for (; r + 2 <= block; r += 2) {
+                    tile2(decodedRows, r * n, n, period, v0, v1, v2, v3, outs, t, outRow + r0 + r);
                 }
-                PreparedActivations x0 = xs[t], x1 = xs[t1], x2 = xs[t2], x3 = xs[t3];
-                float[] o0 = outs[t], o1 = outs[t1], o2 = outs[t2], o3 = outs[t3];
-                for (int r = r0; r < r1; r++) {
-                    long row = rowOffset + r * rowBytes;
-                    int at = outRow + r;
-                    switch (kind) {
-                        case TILE_Q4_0 -> tileNibbles(TILE_Q4_0, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q4_1 -> tileNibbles(TILE_Q4_1, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q5_0 -> tileNibbles(TILE_Q5_0, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q5_1 -> tileNibbles(TILE_Q5_1, w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q8_0 -> tileQ8_0(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q4_K -> tileQ45K(w, row, blocks, false, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        case TILE_Q5_K -> tileQ45K(w, row, blocks, true, x0, x1, x2, x3, o0, o1, o2, o3, at);
-                        default -> tileQ6K(w, row, blocks, x0, x1, x2, x3, o0, o1, o2, o3, at);
+                if (r < block) {
+                    tile(decodedRows, r * n, n, period, v0, v1, v2, v3, outs[t], outs[t + 1], outs[t + 2], outs[t + 3], outRow + r0 + r);
+                }
+            }
+            for (; t < count; t++) {
+                for (int r = 0; r < block; r++) {
+                    outs[t][outRow + r0 + r] = single(decodedRows, r * n, n, period, xs[t].values);
+                }
+            }
+            if (this == Q4_1 || this == Q5_1) {
+                int kind = this == Q4_1 ? NIBBLE_Q4_1 : NIBBLE_Q5_1;
+                for (int r = 0; r < block; r++) {
+                    long row = rowOffset + (r0 + r) * rowBytes;
+                    for (t = 0; t < count; t++) {
+                        outs[t][outRow + r0 + r] += affineTerm(kind, w, row, xs[t].s, blocks);
                     }
                 }
             }
         }
     }
 
-    /** Four inputs × one Q4_K/Q5_K row; see the design note above. Lane structure as dotQ45K. */
-    private static void tileQ45K(MemorySegment w, long row, int blocks, boolean fiveBit,
-            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
+    private void decodeRow(MemorySegment w, long row, int blocks, float[] out, int at) {
+        switch (this) {
+            case Q4_0 -> decodeNibbles(NIBBLE_Q4_0, w, row, blocks, out, at);
+            case Q4_1 -> decodeNibbles(NIBBLE_Q4_1, w, row, blocks, out, at);
+            case Q5_0 -> decodeNibbles(NIBBLE_Q5_0, w, row, blocks, out, at);
+            case Q5_1 -> decodeNibbles(NIBBLE_Q5_1, w, row, blocks, out, at);
+            case Q8_0 -> decodeQ8_0(w, row, blocks, out, at);
+            case Q4_K -> decodeQ45K(w, row, blocks, false, out, at);
+            case Q5_K -> decodeQ45K(w, row, blocks, true, out, at);
+            default -> decodeQ6K(w, row, blocks, out, at);
+        }
+    }
+
+    /** dot() of a decoded row with one input, in dot()'s order. */
+    private static float single(float[] wd, int w0, int n, int period, float[] v) {
+        FloatVector lo = FloatVector.zero(F), hi = lo;
+        int pairs = n / (2 * period);
+        for (int g = 0; g < pairs; g++) {
+            int base = g * 2 * period;
+            for (int i = 0; i < period; i += L) {
+                lo = activations(wd, w0 + base + i).fma(activations(v, base + i), lo);
+                hi = activations(wd, w0 + base + period + i).fma(activations(v, base + period + i), hi);
+            }
+        }
+        return laneSum(lo.add(hi));
+    }
+
+    /** {@link #single} for four inputs at once: the decoded weights are loaded once for all four. */
+    private static void tile(float[] wd, int w0, int n, int period, float[] v0, float[] v1, float[] v2, float[] v3,
             float[] o0, float[] o1, float[] o2, float[] o3, int at) {
-        int blockBytes = fiveBit ? 176 : 144;
-        int qsOffset = fiveBit ? 48 : 16;
-        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        FloatVector sums0 = FloatVector.zero(KF), sums1 = sums0, sums2 = sums0, sums3 = sums0;
+        FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+        int pairs = n / (2 * period);
+        for (int g = 0; g < pairs; g++) {
+            int base = g * 2 * period;
+            for (int i = 0; i < period; i += L) {
+                int a = base + i;
+                int c = base + period + i;
+                FloatVector wl = activations(wd, w0 + a);
+                FloatVector wh = activations(wd, w0 + c);
+                lo0 = wl.fma(activations(v0, a), lo0);
+                hi0 = wh.fma(activations(v0, c), hi0);
+                lo1 = wl.fma(activations(v1, a), lo1);
+                hi1 = wh.fma(activations(v1, c), hi1);
+                lo2 = wl.fma(activations(v2, a), lo2);
+                hi2 = wh.fma(activations(v2, c), hi2);
+                lo3 = wl.fma(activations(v3, a), lo3);
+                hi3 = wh.fma(activations(v3, c), hi3);
+            }
+        }
+        o0[at] = laneSum(lo0.add(hi0));
+        o1[at] = laneSum(lo1.add(hi1));
+        o2[at] = laneSum(lo2.add(hi2));
+        o3[at] = laneSum(lo3.add(hi3));
+    }
+
+    /** {@link #tile} for two decoded rows (at w0 and w0 + n) at once: each activation vector is loaded once for both. */
+    private static void tile2(float[] wd, int w0, int n, int period, float[] v0, float[] v1, float[] v2, float[] v3,
+            float[][] outs, int t, int at) {
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        FloatVector c0 = a0, d0 = a0, c1 = a0, d1 = a0, c2 = a0, d2 = a0, c3 = a0, d3 = a0;
+        int w1 = w0 + n;
+        int pairs = n / (2 * period);
+        for (int g = 0; g < pairs; g++) {
+            int base = g * 2 * period;
+            for (int i = 0; i < period; i += L) {
+                int lo = base + i;
+                int hi = base + period + i;
+                FloatVector p = activations(wd, w0 + lo), q = activations(wd, w0 + hi);
+                FloatVector r = activations(wd, w1 + lo), u = activations(wd, w1 + hi);
+                FloatVector x = activations(v0, lo), y = activations(v0, hi);
+                a0 = p.fma(x, a0);
+                b0 = q.fma(y, b0);
+                c0 = r.fma(x, c0);
+                d0 = u.fma(y, d0);
+                x = activations(v1, lo);
+                y = activations(v1, hi);
+                a1 = p.fma(x, a1);
+                b1 = q.fma(y, b1);
+                c1 = r.fma(x, c1);
+                d1 = u.fma(y, d1);
+                x = activations(v2, lo);
+                y = activations(v2, hi);
+                a2 = p.fma(x, a2);
+                b2 = q.fma(y, b2);
+                c2 = r.fma(x, c2);
+                d2 = u.fma(y, d2);
+                x = activations(v3, lo);
+                y = activations(v3, hi);
+                a3 = p.fma(x, a3);
+                b3 = q.fma(y, b3);
+                c3 = r.fma(x, c3);
+                d3 = u.fma(y, d3);
+            }
+        }
+        outs[t][at] = laneSum(a0.add(b0));
+        outs[t + 1][at] = laneSum(a1.add(b1));
+        outs[t + 2][at] = laneSum(a2.add(b2));
+        outs[t + 3][at] = laneSum(a3.add(b3));
+        outs[t][at + 1] = laneSum(c0.add(d0));
+        outs[t + 1][at + 1] = laneSum(c1.add(d1));
+        outs[t + 2][at + 1] = laneSum(c2.add(d2));
+        outs[t + 3][at + 1] = laneSum(c3.add(d3));
+    }
+
+    // Row decoders: the single dots' decode steps, stored instead of multiply-added.
+
+    private static void decodeNibbles(int kind, MemorySegment w, long row, int blocks, float[] out, int at) {
+        boolean fiveBit = kind == NIBBLE_Q5_0 || kind == NIBBLE_Q5_1;
+        int blockBytes = nibbleBlockBytes(kind);
+        int qsOffset = blockBytes - 16;
         for (int b = 0; b < blocks; b++) {
             long block = row + (long) b * blockBytes;
-            long packedLow = w.get(LONG_LE, block + 4);
-            int packedHigh = w.get(KernelMath.INT_LE, block + 12);
-            int q8 = b * 256;
-            FloatVector p0 = FloatVector.zero(KF), p1 = p0, p2 = p0, p3 = p0;
-            FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
-            for (int chunk = 0; chunk < 4; chunk++) {
-                float lowScale = kScale(packedLow, packedHigh, 2 * chunk);
-                float highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
-                for (int j = 0; j < 32; j += 8) {
-                    IntVector packed = unsignedBytes8(w, block + qsOffset + 32 * chunk + j);
+            int e = b * 32;
+            float d = half(w, block);
+            FloatVector scale = FloatVector.broadcast(F, d);
+            FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
+            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
+            for (int j = 0; j < 16; j += BL) {
+                ByteVector raw = quantBytes(w, block + qsOffset + j);
+                for (int p = 0; p < BL; p += L) {
+                    IntVector packed = unsignedInts(raw, p / L);
                     IntVector low = packed.and(0x0F);
                     IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
                     if (fiveBit) {
-                        IntVector qh = unsignedBytes8(w, block + 16 + j);
-                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and(1).lanewise(VectorOperators.LSHL, 4));
-                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                        low = low.or(fifthBits(qh, j + p));
+                        high = high.or(fifthBits(qh, j + p + 16));
                     }
-                    FloatVector wl = toFloats(low).mul(lowScale);
-                    FloatVector wh = toFloats(high).mul(highScale);
-                    int el = q8 + 64 * chunk + j;
-                    int eh = el + 32;
-                    // low nibbles into p, high into r: independent chains
-                    p0 = wl.fma(FloatVector.fromArray(KF, a0, el), p0);
-                    p1 = wl.fma(FloatVector.fromArray(KF, a1, el), p1);
-                    p2 = wl.fma(FloatVector.fromArray(KF, a2, el), p2);
-                    p3 = wl.fma(FloatVector.fromArray(KF, a3, el), p3);
-                    r0 = wh.fma(FloatVector.fromArray(KF, a0, eh), r0);
-                    r1 = wh.fma(FloatVector.fromArray(KF, a1, eh), r1);
-                    r2 = wh.fma(FloatVector.fromArray(KF, a2, eh), r2);
-                    r3 = wh.fma(FloatVector.fromArray(KF, a3, eh), r3);
+                    decoded(low, scale, offset).intoArray(out, at + e + j + p);
+                    decoded(high, scale, offset).intoArray(out, at + e + 16 + j + p);
                 }
             }
-            int m0 = kMin(packedLow, packedHigh, 0), m1 = kMin(packedLow, packedHigh, 1);
-            int m2 = kMin(packedLow, packedHigh, 2), m3 = kMin(packedLow, packedHigh, 3);
-            int m4 = kMin(packedLow, packedHigh, 4), m5 = kMin(packedLow, packedHigh, 5);
-            int m6 = kMin(packedLow, packedHigh, 6), m7 = kMin(packedLow, packedHigh, 7);
+        }
+    }
+
+    private static void decodeQ8_0(MemorySegment w, long row, int blocks, float[] out, int at) {
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * 34;
+            int e = b * 32;
+            FloatVector scale = FloatVector.broadcast(F, half(w, block));
+            for (int j = 0; j < 16; j += BL) {
+                ByteVector first = quantBytes(w, block + 2 + j);
+                ByteVector second = quantBytes(w, block + 18 + j);
+                for (int p = 0; p < BL; p += L) {
+                    ((FloatVector) signedInts(first, p / L).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + j + p);
+                    ((FloatVector) signedInts(second, p / L).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + 16 + j + p);
+                }
+            }
+        }
+    }
+
+    private static void decodeQ45K(MemorySegment w, long row, int blocks, boolean fiveBit, float[] out, int at) {
+        int blockBytes = fiveBit ? 176 : 144;
+        int qsOffset = fiveBit ? 48 : 16;
+        for (int b = 0; b < blocks; b++) {
+            long block = row + (long) b * blockBytes;
             float d = half(w, block);
             float dmin = half(w, block + 2);
-            int sub = b * 8;
-            float d0 = d * x0.d[b], d1 = d * x1.d[b], d2 = d * x2.d[b], d3 = d * x3.d[b];
-            sums0 = sums0.add(p0.add(r0).mul(d0));
-            sums1 = sums1.add(p1.add(r1).mul(d1));
-            sums2 = sums2.add(p2.add(r2).mul(d2));
-            sums3 = sums3.add(p3.add(r3).mul(d3));
-            s0 -= (dmin * x0.d[b]) * minSum(x0.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
-            s1 -= (dmin * x1.d[b]) * minSum(x1.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
-            s2 -= (dmin * x2.d[b]) * minSum(x2.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
-            s3 -= (dmin * x3.d[b]) * minSum(x3.subBlockSums, sub, m0, m1, m2, m3, m4, m5, m6, m7);
-        }
-        o0[at] = addResidueSums(s0, sums0);
-        o1[at] = addResidueSums(s1, sums1);
-        o2[at] = addResidueSums(s2, sums2);
-        o3[at] = addResidueSums(s3, sums3);
-    }
-
-    /**
-     * Single-input Q4_K/Q5_K dot on float lanes (the tiles' exact-integer scheme, full vector width):
-     * accumulator lane j holds element e ≡ j (mod L); per block the L lanes are folded to the 8
-     * residues mod 8 (exact) and then take dot()'s float steps. Bit-identical to dotQ45K.
-     */
-    private static float floatDotQ45K(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
-        GgmlType type = fiveBit ? GgmlType.Q5_K : GgmlType.Q4_K;
-        int blocks = KernelMath.blocks(type, n);
-        x.require(PreparedActivations.Format.Q8_K, n);
-        int blockBytes = fiveBit ? 176 : 144;
-        int qsOffset = fiveBit ? 48 : 16;
-        float[] a = x.quantFloats;
-        float s = 0f;
-        FloatVector sums = FloatVector.zero(KF);
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * blockBytes;
             long packedLow = w.get(LONG_LE, block + 4);
             int packedHigh = w.get(KernelMath.INT_LE, block + 12);
-            int q8 = b * 256;
-            FloatVector p = FloatVector.zero(F), r = p;
-            for (int chunk = 0; chunk < 4; chunk++) {
-                float lowScale = kScale(packedLow, packedHigh, 2 * chunk);
-                float highScale = kScale(packedLow, packedHigh, 2 * chunk + 1);
-                for (int j = 0; j < 32; j += L) {
-                    IntVector packed = unsignedBytes(w, block + qsOffset + 32 * chunk + j);
-                    IntVector low = packed.and(0x0F);
-                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                    if (fiveBit) {
-                        IntVector qh = unsignedBytes(w, block + 16 + j);
-                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and(1).lanewise(VectorOperators.LSHL, 4));
-                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+            for (int c = 0; c < 4; c++) {
+                FloatVector lowScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c));
+                FloatVector lowOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c)));
+                FloatVector highScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c + 1));
+                FloatVector highOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c + 1)));
+                int e = b * 256 + 64 * c;
+                for (int j = 0; j < 32; j += BL) {
+                    ByteVector raw = quantBytes(w, block + qsOffset + 32 * c + j);
+                    ByteVector rawHigh = fiveBit ? quantBytes(w, block + 16 + j) : raw;
+                    for (int p = 0; p < BL; p += L) {
+                        IntVector packed = unsignedInts(raw, p / L);
+                        IntVector low = packed.and(0x0F);
+                        IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                        if (fiveBit) {
+                            IntVector qh = unsignedInts(rawHigh, p / L);
+                            low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
+                            high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                        }
+                        decoded(low, lowScale, lowOffset).intoArray(out, at + e + j + p);
+                        decoded(high, highScale, highOffset).intoArray(out, at + e + 32 + j + p);
                     }
-                    int el = q8 + 64 * chunk + j;
-                    p = toFloats(low).mul(lowScale).fma(FloatVector.fromArray(F, a, el), p);
-                    r = toFloats(high).mul(highScale).fma(FloatVector.fromArray(F, a, el + 32), r);
                 }
             }
-            FloatVector v = p.add(r);
-            FloatVector lanes = L == 8 ? v : ((FloatVector) v.reinterpretShape(KF, 0)).add((FloatVector) v.reinterpretShape(KF, 1));
-            sums = sums.add(lanes.mul(half(w, block) * x.d[b]));
-            int minSum = 0;
-            for (int sub = 0; sub < 8; sub++) {
-                minSum += x.subBlockSums[b * 8 + sub] * kMin(packedLow, packedHigh, sub);
-            }
-            float dmin = half(w, block + 2) * x.d[b];
-            s -= dmin * minSum;
         }
-        return addResidueSums(s, sums);
     }
 
-    /** Single-input Q6_K dot on float lanes, like {@link #floatDotQ45K}. Bit-identical to dotQ6K. */
-    private static float floatDotQ6K(MemorySegment w, long row, PreparedActivations x, int n) {
-        int blocks = KernelMath.blocks(GgmlType.Q6_K, n);
-        x.require(PreparedActivations.Format.Q8_K, n);
-        float[] a = x.quantFloats;
-        FloatVector sums = FloatVector.zero(KF);
+    private static void decodeQ6K(MemorySegment w, long row, int blocks, float[] out, int at) {
         for (int b = 0; b < blocks; b++) {
             long block = row + (long) b * 210;
-            int q8 = b * 256;
-            FloatVector p = FloatVector.zero(F), r = p;
-            for (int half = 0; half < 2; half++) {
-                for (int j = 0; j < 32; j += L) {
-                    IntVector ql0 = unsignedBytes(w, block + 64 * half + j);
-                    IntVector ql1 = unsignedBytes(w, block + 64 * half + 32 + j);
-                    IntVector qh = unsignedBytes(w, block + 128 + 32 * half + j);
-                    for (int quarter = 0; quarter < 4; quarter++) {
-                        IntVector ql = (quarter & 1) == 0 ? ql0 : ql1;
-                        IntVector bits = quarter < 2 ? ql.and(0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
-                        IntVector q = bits.or(qh.lanewise(VectorOperators.LSHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        int e = 128 * half + 32 * quarter + j;
-                        // L = 16 covers one 16-element scale group exactly; L = 8 half of one
-                        float scale = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
-                        FloatVector wq = toFloats(q).mul(scale);
-                        if ((quarter & 1) != 0) {
-                            r = wq.fma(FloatVector.fromArray(F, a, q8 + e), r);
-                        } else {
-                            p = wq.fma(FloatVector.fromArray(F, a, q8 + e), p);
-                        }
-                    }
-                }
-            }
-            FloatVector v = p.add(r);
-            FloatVector lanes = L == 8 ? v : ((FloatVector) v.reinterpretShape(KF, 0)).add((FloatVector) v.reinterpretShape(KF, 1));
-            sums = sums.add(lanes.mul(half(w, block + 208) * x.d[b]));
-        }
-        return addResidueSums(0f, sums);
-    }
-
-    /** Σ_sub subBlockSums[sub]·min(sub): dotQ45K's minSum (exact integers). */
-    private static int minSum(int[] sums, int at, int m0, int m1, int m2, int m3, int m4, int m5, int m6, int m7) {
-        return sums[at] * m0 + sums[at + 1] * m1 + sums[at + 2] * m2 + sums[at + 3] * m3
-                + sums[at + 4] * m4 + sums[at + 5] * m5 + sums[at + 6] * m6 + sums[at + 7] * m7;
-    }
-
-    /** Four inputs × one Q6_K row; see the design note above. Lane structure as dotQ6K. */
-    private static void tileQ6K(MemorySegment w, long row, int blocks,
-            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
-            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
-        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        FloatVector sums0 = FloatVector.zero(KF), sums1 = sums0, sums2 = sums0, sums3 = sums0;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 210;
-            int q8 = b * 256;
-            FloatVector p0 = FloatVector.zero(KF), p1 = p0, p2 = p0, p3 = p0;
-            FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
-            for (int half = 0; half < 2; half++) {
-                for (int j = 0; j < 32; j += 8) {
-                    IntVector ql0 = unsignedBytes8(w, block + 64 * half + j);
-                    IntVector ql1 = unsignedBytes8(w, block + 64 * half + 32 + j);
-                    IntVector qh = unsignedBytes8(w, block + 128 + 32 * half + j);
-                    for (int quarter = 0; quarter < 4; quarter++) {
-                        IntVector ql = (quarter & 1) == 0 ? ql0 : ql1;
-                        IntVector bits = quarter < 2 ? ql.and(0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
-                        IntVector q = bits.or(qh.lanewise(VectorOperators.LSHR, 2 * quarter).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        int e = 128 * half + 32 * quarter + j;
-                        float scale = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + (e >>> 4));
-                        FloatVector wq = toFloats(q).mul(scale);
-                        int ea = q8 + e;
-                        if ((quarter & 1) != 0) { // alternate quarters between p and r: independent chains
-                            r0 = wq.fma(FloatVector.fromArray(KF, a0, ea), r0);
-                            r1 = wq.fma(FloatVector.fromArray(KF, a1, ea), r1);
-                            r2 = wq.fma(FloatVector.fromArray(KF, a2, ea), r2);
-                            r3 = wq.fma(FloatVector.fromArray(KF, a3, ea), r3);
-                        } else {
-                            p0 = wq.fma(FloatVector.fromArray(KF, a0, ea), p0);
-                            p1 = wq.fma(FloatVector.fromArray(KF, a1, ea), p1);
-                            p2 = wq.fma(FloatVector.fromArray(KF, a2, ea), p2);
-                            p3 = wq.fma(FloatVector.fromArray(KF, a3, ea), p3);
-                        }
-                    }
-                }
-            }
             float d = half(w, block + 208);
-            float d0 = d * x0.d[b], d1 = d * x1.d[b], d2 = d * x2.d[b], d3 = d * x3.d[b];
-            sums0 = sums0.add(p0.add(r0).mul(d0));
-            sums1 = sums1.add(p1.add(r1).mul(d1));
-            sums2 = sums2.add(p2.add(r2).mul(d2));
-            sums3 = sums3.add(p3.add(r3).mul(d3));
-        }
-        o0[at] = addResidueSums(0f, sums0);
-        o1[at] = addResidueSums(0f, sums1);
-        o2[at] = addResidueSums(0f, sums2);
-        o3[at] = addResidueSums(0f, sums3);
-    }
-
-    // ---------------------------------------------------------------- 32-element block types on exact float lanes
-    //
-    // Design. At 256 and 512 bits, dot() and the 4-input tiles of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 run on
-    // float lanes holding exact integers, like the K types above: the weights of elements j … j+L−1 of
-    // a block are decoded once to L int lanes (sign-extended bytes; nibbles, the fifth bit from qh by
-    // a per-lane shift to bit 31 and a sign fill, the bias subtracted) and converted to floats, then
-    // multiply-added into one float accumulator per input against PreparedActivations.quantFloats. Every product and partial sum is an integer of magnitude
-    // at most 32·128·128 = 2^19 < 2^24 (Q8_0; the nibble types are smaller), so every float step is
-    // exact in any order and the folded lane sum of a block (blockLaneSum) equals the reference's int
-    // sumi. The block's float term is then written exactly as in BlockRowKernels /
-    // ggml_vec_dot_*_generic — operand order per type — and added to the row sum in block order:
-    // bit-identical to the scalar kernel. This replaces the short-lane integer path (B2S, 16-bit
-    // products, even/odd splitting) with one conversion and one FMA per L elements.
-    // C2's node budget (NodeCountInliningCutoff) is the constraint that shaped this code; past it,
-    // helpers in the block loop stay calls (vector registers spilled or vectors boxed):
-    //  - lanes are summed with one reduceLanes (exact in any order); an explicit 512 → 256 → 128 fold
-    //    made batched prefill 5x slower (the tiles, measured end to end) and the single dot 15% slower;
-    //  - each type has its own short method; one generic method switching on the type in every helper
-    //    ran 3x slower for the nibble types (PrintInlining: NodeCountInliningCutoff);
-    //  - Q5_0/Q4_1/Q5_1 read d, m and qh with one long, and the fifth bits use shifts, not
-    //    VectorMask.fromLong + masked OR (Q5_1 1.27 ms → 0.55 ms per 2048×2048);
-    //  - taking Q4_0's bias out of the loop (Σ(q−8)a = Σqa − 8Σa) was slower than subtracting it in
-    //    the int lanes (450 vs 345 µs).
-    // tileNibbles' kind argument is a constant at every call site.
-
-    /** The L bytes at {@code address}, sign-extended, as floats (L >= 8): Q8_0 quants. */
-    private static FloatVector signedFloats(MemorySegment w, long address) {
-        return toFloats((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, address, LE).convertShape(VectorOperators.B2I, I, 0));
-    }
-
-    /** 31, 30, …, 0: left shifts moving bit j of qh to bit 31 in lane j (of a window starting at element 0 or 16). */
-    private static final int[] TOP_SHIFTS = {
-        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
-        15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0
-    };
-
-    /** 16 in the lanes of elements j … j+L−1 whose bit of qh is set, else 0: the fifth bits (shift, sign-fill, mask). */
-    private static IntVector fifthBits(int qh, int j) {
-        return IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j))
-                .lanewise(VectorOperators.ASHR, 31).and(16);
-    }
-
-    /** Σ of p's lanes, exact in any order (integer-valued lanes, |sum| < 2^24). */
-    private static float blockLaneSum(FloatVector p) {
-        return p.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** q − bias (bias a constant at every call site; 0 emits nothing). */
-    private static IntVector biased(IntVector q, int bias) {
-        return bias == 0 ? q : q.sub(bias);
-    }
-
-    /** Single-input Q8_0 dot on exact float lanes (L >= 8); term sumi·(d·xd) as in the reference. */
-    private static float floatDotQ8_0(MemorySegment w, long row, PreparedActivations x, int n) {
-        int blocks = KernelMath.blocks(GgmlType.Q8_0, n);
-        x.require(PreparedActivations.Format.Q8_0, n);
-        float[] a = x.quantFloats;
-        float[] xd = x.d;
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 34;
-            int e = b * 32;
-            FloatVector p = signedFloats(w, block + 2).mul(FloatVector.fromArray(F, a, e));
-            p = signedFloats(w, block + 2 + L).fma(FloatVector.fromArray(F, a, e + L), p);
-            if (L == 8) {
-                p = signedFloats(w, block + 18).fma(FloatVector.fromArray(F, a, e + 16), p);
-                p = signedFloats(w, block + 26).fma(FloatVector.fromArray(F, a, e + 24), p);
-            }
-            sum += blockLaneSum(p) * (half(w, block) * xd[b]);
-        }
-        return sum;
-    }
-
-    /**
-     * Σ (q−bias)·a over one Q4_0/Q4_1/Q5_0/Q5_1 block as L float lanes (exact): byte j's low nibble is
-     * element j, its high nibble element j+16, bit j of qh the fifth bit (16) of element j.
-     */
-    private static FloatVector nibbleProducts(MemorySegment w, long qsAddress, int qh, boolean fiveBit, int bias, float[] a, int e) {
-        FloatVector p = FloatVector.zero(F);
-        for (int j = 0; j < 16; j += L) {
-            IntVector packed = unsignedBytes(w, qsAddress + j);
-            IntVector low = packed.and(0x0F);
-            IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-            if (fiveBit) {
-                low = low.or(fifthBits(qh, j));
-                high = high.or(fifthBits(qh, j + 16));
-            }
-            p = toFloats(biased(low, bias)).fma(FloatVector.fromArray(F, a, e + j), p);
-            p = toFloats(biased(high, bias)).fma(FloatVector.fromArray(F, a, e + 16 + j), p);
-        }
-        return p;
-    }
-
-    /**
-     * Single-input Q4_0 dot on exact float lanes (L >= 8): the reference's term sumi·d·xd.
-     */
-    private static float floatDotQ4_0(MemorySegment w, long row, PreparedActivations x, int n) {
-        int blocks = KernelMath.blocks(GgmlType.Q4_0, n);
-        x.require(PreparedActivations.Format.Q8_0, n);
-        float[] a = x.quantFloats;
-        float[] xd = x.d;
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 18;
-            float d = KernelMath.fromHalf(w.get(KernelMath.SHORT_LE, block)); // before the vector code (see note)
-            float sumi = blockLaneSum(nibbleProducts(w, block + 2, 0, false, 8, a, b * 32));
-            sum += sumi * d * xd[b];
-        }
-        return sum;
-    }
-
-    /** Single-input Q5_0 dot on exact float lanes (L >= 8): term (d·xd)·sumi as in the reference. */
-    private static float floatDotQ5_0(MemorySegment w, long row, PreparedActivations x, int n) {
-        int blocks = KernelMath.blocks(GgmlType.Q5_0, n);
-        x.require(PreparedActivations.Format.Q8_0, n);
-        float[] a = x.quantFloats;
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 22;
-            long head = w.get(LONG_LE, block); // d, qh and two quant bytes: one read (fewer C2 nodes)
-            int qh = (int) (head >>> 16);
-            float sumi = blockLaneSum(nibbleProducts(w, block + 6, qh, true, 16, a, b * 32));
-            sum += (Float.float16ToFloat((short) head) * x.d[b]) * sumi;
-        }
-        return sum;
-    }
-
-    /** Single-input Q4_1/Q5_1 dot on exact float lanes (L >= 8); term (d·xd)·sumi + m·xs as in the reference. */
-    private static float floatDotAffine(MemorySegment w, long row, PreparedActivations x, int n, boolean fiveBit) {
-        int blocks = KernelMath.blocks(fiveBit ? GgmlType.Q5_1 : GgmlType.Q4_1, n);
-        x.require(PreparedActivations.Format.Q8_1, n);
-        int blockBytes = fiveBit ? 24 : 20;
-        float[] a = x.quantFloats;
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * blockBytes;
-            long head = w.get(LONG_LE, block); // d, m and qh (or 4 quant bytes): one read (fewer C2 nodes)
-            int qh = (int) (head >>> 32);
-            float sumi = blockLaneSum(nibbleProducts(w, block + (fiveBit ? 8 : 4), qh, fiveBit, 0, a, b * 32));
-            float d = Float.float16ToFloat((short) head);
-            float m = Float.float16ToFloat((short) (head >>> 16));
-            sum += (d * x.d[b]) * sumi + m * x.s[b];
-        }
-        return sum;
-    }
-
-    /** Four inputs × one Q8_0 row: each weight vector decoded once; per input exactly floatDotQ8_0. */
-    private static void tileQ8_0(MemorySegment w, long row, int blocks,
-            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
-            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
-        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * 34;
-            int e = b * 32;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector q = signedFloats(w, block + 2 + j);
-                p0 = q.fma(FloatVector.fromArray(F, a0, e + j), p0);
-                p1 = q.fma(FloatVector.fromArray(F, a1, e + j), p1);
-                p2 = q.fma(FloatVector.fromArray(F, a2, e + j), p2);
-                p3 = q.fma(FloatVector.fromArray(F, a3, e + j), p3);
-            }
-            float d = half(w, block);
-            s0 += blockLaneSum(p0) * (d * x0.d[b]);
-            s1 += blockLaneSum(p1) * (d * x1.d[b]);
-            s2 += blockLaneSum(p2) * (d * x2.d[b]);
-            s3 += blockLaneSum(p3) * (d * x3.d[b]);
-        }
-        o0[at] = s0;
-        o1[at] = s1;
-        o2[at] = s2;
-        o3[at] = s3;
-    }
-
-    /**
-     * Four inputs × one Q4_0/Q4_1/Q5_0/Q5_1 row ({@code kind}, a constant at the call site): each
-     * nibble vector decoded once; per input exactly the single dot's block term, in block order.
-     */
-    private static void tileNibbles(int kind, MemorySegment w, long row, int blocks,
-            PreparedActivations x0, PreparedActivations x1, PreparedActivations x2, PreparedActivations x3,
-            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
-        boolean fiveBit = kind == TILE_Q5_0 || kind == TILE_Q5_1;
-        boolean affine = kind == TILE_Q4_1 || kind == TILE_Q5_1;
-        int bias = kind == TILE_Q4_0 ? 8 : kind == TILE_Q5_0 ? 16 : 0;
-        int blockBytes = kind == TILE_Q4_0 ? 18 : kind == TILE_Q4_1 ? 20 : kind == TILE_Q5_0 ? 22 : 24;
-        int qsOffset = blockBytes - 16;
-        float[] a0 = x0.quantFloats, a1 = x1.quantFloats, a2 = x2.quantFloats, a3 = x3.quantFloats;
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = row + (long) b * blockBytes;
-            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
-            int e = b * 32;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
-            for (int j = 0; j < 16; j += L) {
-                IntVector packed = unsignedBytes(w, block + qsOffset + j);
-                IntVector low = packed.and(0x0F);
-                IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                if (fiveBit) {
-                    low = low.or(fifthBits(qh, j));
-                    high = high.or(fifthBits(qh, j + 16));
+            for (int h = 0; h < 2; h++) {
+                long scales = w.get(LONG_LE, block + 192 + 8 * h);
+                for (int k = 0; k < 2; k++) {
+                    for (int j = 0; j < 32; j += BL) {
+                        ByteVector rawLow = quantBytes(w, block + 64 * h + 32 * k + j);
+                        ByteVector rawHigh = quantBytes(w, block + 128 + 32 * h + j);
+                        for (int p = 0; p < BL; p += L) {
+                            IntVector ql = unsignedInts(rawLow, p / L);
+                            IntVector qh = unsignedInts(rawHigh, p / L);
+                            int l = j + p;
+                            long sc = scales >>> (8 * (l >>> 4) + 16 * k);
+                            float lowScale = d * (byte) sc;
+                            float highScale = d * (byte) (sc >>> 32);
+                            int e = b * 256 + 128 * h + 32 * k + l;
+                            decoded(q6Low(ql, qh, k), FloatVector.broadcast(F, lowScale), FloatVector.broadcast(F, -32 * lowScale)).intoArray(out, at + e);
+                            decoded(q6High(ql, qh, k), FloatVector.broadcast(F, highScale), FloatVector.broadcast(F, -32 * highScale)).intoArray(out, at + e + 64);
+                        }
+                    }
                 }
-                FloatVector ql = toFloats(biased(low, bias));
-                FloatVector qu = toFloats(biased(high, bias));
-                p0 = qu.fma(FloatVector.fromArray(F, a0, e + 16 + j), ql.fma(FloatVector.fromArray(F, a0, e + j), p0));
-                p1 = qu.fma(FloatVector.fromArray(F, a1, e + 16 + j), ql.fma(FloatVector.fromArray(F, a1, e + j), p1));
-                p2 = qu.fma(FloatVector.fromArray(F, a2, e + 16 + j), ql.fma(FloatVector.fromArray(F, a2, e + j), p2));
-                p3 = qu.fma(FloatVector.fromArray(F, a3, e + 16 + j), ql.fma(FloatVector.fromArray(F, a3, e + j), p3));
-            }
-            float d = half(w, block);
-            if (kind == TILE_Q4_0) {
-                s0 += blockLaneSum(p0) * d * x0.d[b];
-                s1 += blockLaneSum(p1) * d * x1.d[b];
-                s2 += blockLaneSum(p2) * d * x2.d[b];
-                s3 += blockLaneSum(p3) * d * x3.d[b];
-            } else if (!affine) {
-                s0 += (d * x0.d[b]) * blockLaneSum(p0);
-                s1 += (d * x1.d[b]) * blockLaneSum(p1);
-                s2 += (d * x2.d[b]) * blockLaneSum(p2);
-                s3 += (d * x3.d[b]) * blockLaneSum(p3);
-            } else {
-                float m = half(w, block + 2);
-                s0 += (d * x0.d[b]) * blockLaneSum(p0) + m * x0.s[b];
-                s1 += (d * x1.d[b]) * blockLaneSum(p1) + m * x1.s[b];
-                s2 += (d * x2.d[b]) * blockLaneSum(p2) + m * x2.s[b];
-                s3 += (d * x3.d[b]) * blockLaneSum(p3) + m * x3.s[b];
             }
         }
-        o0[at] = s0;
-        o1[at] = s1;
-        o2[at] = s2;
-        o3[at] = s3;
     }
 }
