@@ -106,6 +106,64 @@ class WitnessTest {
         }
     }
 
+    /**
+     * The tlog-witness refusals the fork test does not reach: {@code old 0} with a proof (422), a size-0 checkpoint
+     * whose root is not the empty tree's (422), a proof line that is not base64 (400), 64 proof lines (400).
+     */
+    @Test
+    void refusesProofsFromTheEmptyTreeWrongEmptyRootsAndMalformedProofLines() {
+        try (Ledger l = log("log")) {
+            Witness w = witness(l);
+            append(l, "a", 5);
+            String note = l.publish();
+            Hash h = l.root(3);
+            assertRefused(422, "a proof from size 0 must be empty", w.addCheckpoint(request(0, List.of(h), note)));
+
+            NoteSigner logKey = Ledger.loadOrCreateKey(tmp.resolve("ledger.key"), ORIGIN);
+            String wrongEmpty = logKey.signNote(new Checkpoint(ORIGIN, 0, h).body());
+            assertRefused(422, "a checkpoint of size 0 must have the empty tree's root", w.addCheckpoint(request(0, List.of(), wrongEmpty)));
+            String rightEmpty = logKey.signNote(new Checkpoint(ORIGIN, 0, Hash.wrap(Merkle.EMPTY_ROOT.clone())).body());
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(0, List.of(), rightEmpty)), "the empty tree, rightly");
+
+            byte[] notBase64 = ("old 0\n" + h.base64() + "\nnot*base64!\n\n" + note).getBytes(StandardCharsets.UTF_8);
+            assertRefused(400, "proof line 2 is not the base64 of a 32-byte hash", w.addCheckpoint(notBase64));
+            byte[] short31 = ("old 0\n" + java.util.Base64.getEncoder().encodeToString(new byte[31]) + "\n\n" + note).getBytes(StandardCharsets.UTF_8);
+            assertRefused(400, "proof line 1 is not the base64 of a 32-byte hash", w.addCheckpoint(short31));
+            assertRefused(400, "a consistency proof has at most 63 hashes, not 64", w.addCheckpoint(request(0, java.util.Collections.nCopies(64, h), note)));
+            // 63 lines are a well-formed request: it gets as far as the proof check.
+            assertRefused(422, "a proof from size 0 must be empty", w.addCheckpoint(request(0, java.util.Collections.nCopies(63, h), note)));
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(0, List.of(), note)), "and the right request still cosigns");
+        }
+    }
+
+    /**
+     * The add-checkpoint body of the C2SP tlog-witness spec (spec-examples.json {@code addCheckpointRequest}): it
+     * parses (old size, four proof hashes, a checkpoint with two signature lines), an unknown origin is 404, and a
+     * witness that knows another key of that name refuses it as unsigned (403): the spec's key is not published.
+     */
+    @Test
+    void theSpecsAddCheckpointRequestParses() {
+        String body = Vectors.json("c2sp/spec-examples.json").get("formatOnlyExamples").get("addCheckpointRequest").asText();
+        Witness.Request r = Witness.parse(body.getBytes(StandardCharsets.UTF_8)).orThrow();
+        assertEquals(20852014, r.old());
+        assertEquals(4, r.proof().size());
+        assertEquals("PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=", Hash.wrap(r.proof().getFirst()).base64());
+        assertEquals("example.com/behind-the-sofa", r.checkpoint().origin());
+        assertEquals(20852163, r.checkpoint().size());
+        assertEquals("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", r.checkpoint().root().base64());
+        assertEquals(2, r.parsed().signatures().size());
+        assertTrue(body.endsWith(r.note()));
+
+        Witness other = Witness.open(tmp.resolve("w1"), "regulator.example.kr/witness", List.of(NoteSigner.generate(ORIGIN).verifier().vkey()));
+        assertRefused(404, "unknown log \"example.com/behind-the-sofa\"", other.addCheckpoint(body.getBytes(StandardCharsets.UTF_8)));
+        Witness sameName = Witness.open(tmp.resolve("w2"), "regulator.example.kr/witness",
+                List.of(NoteSigner.generate("example.com/behind-the-sofa").verifier().vkey()));
+        assertRefused(403, "checkpoint of example.com/behind-the-sofa: ", sameName.addCheckpoint(body.getBytes(StandardCharsets.UTF_8)));
+        // One proof hash cut short is a malformed request before any key is looked at.
+        String cut = body.replace("PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=", "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpka");
+        assertRefused(400, "proof line 1 is not the base64 of a 32-byte hash", other.addCheckpoint(cut.getBytes(StandardCharsets.UTF_8)));
+    }
+
     @Test
     void aLedgerPublishesItsWitnessesCosignaturesAndVerifyCanRequireThem() throws Exception {
         Path keyFile = tmp.resolve("ledger.key");
