@@ -893,12 +893,15 @@ public final class Ledger implements AutoCloseable {
 
     /**
      * A C2SP tlog-proof for entry {@code index} against the published checkpoint (verbatim, with
-     * any cosignatures). Throws {@link IllegalArgumentException} when the index is not below the
-     * checkpoint's size.
+     * any cosignatures), carrying the entry as its {@code extra} data ({@link TlogProof}). Throws
+     * {@link IllegalArgumentException} when the index is not below the checkpoint's size.
      */
     public String tlogProof(long index) {
         Published p = published;
-        return inclusionProof(index, p.size()).toTlogProof(p.note());
+        InclusionProof proof = inclusionProof(index, p.size());
+        byte[][] entry = new byte[1][];
+        readEntries(index, index + 1, (i, e) -> entry[0] = e);
+        return proof.toTlogProof(p.note(), entry[0]);
     }
 
     private void checkSize(long treeSize) {
@@ -1045,10 +1048,69 @@ public final class Ledger implements AutoCloseable {
             if (!ok.isOk()) {
                 return Verification.failed("the log's tiles do not match its checkpoint: " + ok.reason());
             }
-            return Verification.ok(proof.toTlogProof(text));
+            Verification<byte[]> entry = LogVerifier.entry(fetch, index, cp.size());
+            if (!(entry instanceof Verification.Ok<byte[]>(byte[] e))) {
+                return Verification.failed(entry.reason());
+            }
+            if (!Arrays.equals(Merkle.leafHash(e), proof.leafHash().raw())) {
+                return Verification.failed("entry " + index + " in its bundle does not match the log's hash tiles (the bundle or a tile was altered)");
+            }
+            return Verification.ok(proof.toTlogProof(text, e));
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
+    }
+
+    /**
+     * An entry proven to be in a log: its index, its bytes, and the checkpoint (signed by the log's key and
+     * cosigned by every required witness) whose root the inclusion proof binds it to.
+     */
+    public record ProvenEntry(long index, byte[] entry, Checkpoint checkpoint) {
+        public ProvenEntry {
+            entry = entry.clone();
+        }
+
+        @Override
+        public byte[] entry() {
+            return entry.clone();
+        }
+    }
+
+    /**
+     * Verifies a C2SP tlog-proof file offline, in the spec's order: the leaf hash of the entry ({@code entry}, or
+     * else the proof's {@code extra} data, which is where this log's proofs carry it), the checkpoint's signature by
+     * {@code vkey} with the origin its name, a cosignature by each of {@code witnesses}, then the inclusion proof from
+     * that leaf to the checkpoint's root. Nothing is fetched.
+     */
+    public static Verification<ProvenEntry> verifyProof(byte[] proofFile, byte[] entry, String vkey, List<String> witnesses) {
+        Verification<TlogProof> parsed = TlogProof.parse(proofFile);
+        if (!(parsed instanceof Verification.Ok<TlogProof>(TlogProof p))) {
+            return Verification.failed(parsed.reason());
+        }
+        if (entry != null && p.extra() != null && !Arrays.equals(entry, p.extra())) {
+            return Verification.failed("the entry given is not the one the proof carries in its extra line");
+        }
+        byte[] e = entry != null ? entry : p.extra();
+        if (e == null) {
+            return Verification.failed("the proof carries no entry (no extra line) and none was given beside it");
+        }
+        Verification<NoteVerifier> key = NoteVerifier.parse(vkey);
+        if (!(key instanceof Verification.Ok<NoteVerifier>(NoteVerifier logKey))) {
+            return Verification.failed("log key: " + key.reason());
+        }
+        Verification<Checkpoint> opened = LogVerifier.openCheckpoint(p.checkpoint(), logKey, witnesses);
+        if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
+            return Verification.failed(opened.reason());
+        }
+        if (p.index() >= cp.size()) {
+            return Verification.failed("entry index " + p.index() + " is not below the checkpoint's size " + cp.size());
+        }
+        Verification<Void> included = Proofs.verifyInclusion(p.index(), cp.size(), Merkle.leafHash(e), p.hashes(), cp.root().raw());
+        if (!included.isOk()) {
+            return Verification.failed("entry " + p.index() + " is not in the checkpointed tree (the entry or a proof hash was altered): "
+                    + included.reason());
+        }
+        return Verification.ok(new ProvenEntry(p.index(), e, cp));
     }
 
     private static LogVerifier.Fetch fetcher(HttpClient http, URI prefix) {

@@ -60,23 +60,9 @@ final class LogVerifier {
         if (!(key instanceof Verification.Ok<NoteVerifier>(NoteVerifier logKey))) {
             return Verification.failed(key.reason());
         }
-        Verification<Checkpoint> opened = Notes.open(note, List.of(logKey))
-                .then(o -> Checkpoint.parse(o.text()))
-                .then(c -> c.origin().equals(logKey.name()) ? Verification.ok(c)
-                        : Verification.failed("origin " + Notes.excerpt(c.origin()) + " is not the key's name " + Notes.excerpt(logKey.name())))
-                .context("checkpoint");
+        Verification<Checkpoint> opened = openCheckpoint(note, logKey, witnesses);
         if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
             return opened;
-        }
-        for (String w : witnesses) {
-            Verification<NoteVerifier> wk = NoteVerifier.parse(w);
-            if (!(wk instanceof Verification.Ok<NoteVerifier>(NoteVerifier witness))) {
-                return Verification.failed("witness key: " + wk.reason());
-            }
-            Verification<Notes.Opened> cosigned = Notes.open(note, List.of(witness));
-            if (!cosigned.isOk()) {
-                return Verification.failed("checkpoint is not cosigned by witness " + witness.label() + ": " + cosigned.reason());
-            }
         }
         Tree tree = new Tree(fetch, decodeEntries);
         for (TilePath bundle : TilePath.entryBundles(cp.size())) {
@@ -113,6 +99,60 @@ final class LogVerifier {
             }
         }
         return Verification.ok(cp);
+    }
+
+    /**
+     * Opens a signed checkpoint: a valid signature by {@code logKey}, the origin equal to the key's name, and a valid
+     * cosignature by each of {@code witnesses} (cosigner verifier keys).
+     */
+    static Verification<Checkpoint> openCheckpoint(byte[] note, NoteVerifier logKey, List<String> witnesses) {
+        Verification<Checkpoint> opened = Notes.open(note, List.of(logKey))
+                .then(o -> Checkpoint.parse(o.text()))
+                .then(c -> c.origin().equals(logKey.name()) ? Verification.ok(c)
+                        : Verification.failed("origin " + Notes.excerpt(c.origin()) + " is not the key's name " + Notes.excerpt(logKey.name())))
+                .context("checkpoint");
+        if (!opened.isOk()) {
+            return opened;
+        }
+        for (String w : witnesses) {
+            Verification<NoteVerifier> wk = NoteVerifier.parse(w);
+            if (!(wk instanceof Verification.Ok<NoteVerifier>(NoteVerifier witness))) {
+                return Verification.failed("witness key: " + wk.reason());
+            }
+            Verification<Notes.Opened> cosigned = Notes.open(note, List.of(witness));
+            if (!cosigned.isOk()) {
+                return Verification.failed("checkpoint is not cosigned by witness " + witness.label() + ": " + cosigned.reason());
+            }
+        }
+        return opened;
+    }
+
+    static Verification<Checkpoint> openCheckpoint(String note, NoteVerifier logKey, List<String> witnesses) {
+        return openCheckpoint(note.getBytes(StandardCharsets.UTF_8), logKey, witnesses);
+    }
+
+    /** Entry {@code index} of a tree of {@code size}, read from its entry bundle (framing checked up to it). */
+    static Verification<byte[]> entry(Fetch fetch, long index, long size) throws IOException {
+        long n = index / TilePath.WIDTH;
+        TilePath bundle = new TilePath(TilePath.ENTRIES, n, (int) Math.min(TilePath.WIDTH, size - n * TilePath.WIDTH));
+        byte[] data = fetch.get(bundle.path());
+        if (data == null) {
+            return Verification.failed(bundle.path() + " is missing");
+        }
+        ByteBuffer b = ByteBuffer.wrap(data);
+        for (long i = n * TilePath.WIDTH; ; i++) {
+            if (b.remaining() < 2) {
+                return Verification.failed(bundle.path() + " ends before entry " + index);
+            }
+            int len = b.getShort() & 0xffff;
+            if (b.remaining() < len) {
+                return Verification.failed(bundle.path() + ": entry " + i + " (" + len + " bytes) runs past the end of the bundle");
+            }
+            if (i == index) {
+                return Verification.ok(Arrays.copyOfRange(data, b.position(), b.position() + len));
+            }
+            b.position(b.position() + len);
+        }
     }
 
     static TileMath.FileTiles tiles(Fetch fetch) {

@@ -321,12 +321,14 @@ class LedgerTest {
             String[] parts = proof.split("\n\n", 2);
             List<String> head = List.of(parts[0].split("\n"));
             assertEquals("c2sp.org/tlog-proof@v1", head.get(0));
-            assertEquals("index 257", head.get(1));
+            assertEquals("extra " + java.util.Base64.getEncoder().encodeToString(entry(257)), head.get(1), "the entry itself, from its bundle");
+            assertEquals("index 257", head.get(2));
             Checkpoint cp = Checkpoint.open(parts[1], vkey).orThrow();
-            List<Hash> hashes = head.subList(2, head.size()).stream().map(Hash::ofBase64).toList();
+            List<Hash> hashes = head.subList(3, head.size()).stream().map(Hash::ofBase64).toList();
             InclusionProof p = new InclusionProof(257, cp.size(), Hash.wrap(Merkle.leafHash(entry(257))), hashes);
             assertTrue(p.verify(cp.root()).isOk());
             assertEquals("index 300 is not below the checkpoint's size 300", Ledger.prove(prefix, 300, vkey).reason());
+            assertEquals(257, Ledger.verifyProof(proof.getBytes(StandardCharsets.UTF_8), null, vkey, List.of()).orThrow().index());
             assertTrue(Ledger.verify(java.net.URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/nothing/"), vkey, null)
                     .reason().equals("the log has no checkpoint"));
         } finally {

@@ -203,7 +203,10 @@ class WitnessTest {
                 append(l, "b", 500);
                 l.publish(); // the witness cosigns the next one from its own size (consistency proof 10 -> 510)
                 assertTrue(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).isOk());
-                assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nindex 7\n"));
+                assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nextra "));
+                assertTrue(l.tlogProof(7).contains("\nindex 7\n"));
+                assertEquals(7, Ledger.verifyProof(l.tlogProof(7).getBytes(StandardCharsets.UTF_8), null, l.verifierKey(),
+                        List.of(w.verifierKey())).orThrow().index(), "a proof that requires the witness's cosignature");
                 assertTrue(l.tlogProof(7).endsWith(l.checkpoint()), "the proof carries the checkpoint verbatim, cosignatures included");
             }
             assertTrue(Ledger.verify(tmp.resolve("log"), logVkey, null, false, List.of(w.verifierKey())).isOk());
