@@ -64,7 +64,7 @@ final class LogVerifier {
         if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
             return opened;
         }
-        Tree tree = new Tree(fetch, decodeEntries);
+        Tree tree = new Tree(fetch, decodeEntries, cp);
         for (TilePath bundle : TilePath.entryBundles(cp.size())) {
             String bad = tree.addBundle(bundle);
             if (bad != null) {
@@ -173,13 +173,15 @@ final class LogVerifier {
     private static final class Tree {
         final Fetch fetch;
         final boolean decodeEntries;
+        final Checkpoint cp;
         final byte[][] level = new byte[LEVELS][TilePath.WIDTH * Hash.SIZE];
         final int[] count = new int[LEVELS];
         final long[] tile = new long[LEVELS];
 
-        Tree(Fetch fetch, boolean decodeEntries) {
+        Tree(Fetch fetch, boolean decodeEntries, Checkpoint cp) {
             this.fetch = fetch;
             this.decodeEntries = decodeEntries;
+            this.cp = cp;
         }
 
         String addBundle(TilePath bundle) throws IOException {
@@ -255,12 +257,34 @@ final class LogVerifier {
             if (mismatch >= 0) {
                 int i = mismatch / Hash.SIZE;
                 long index = t.index() * TilePath.WIDTH + i;
+                byte[] held = Arrays.copyOfRange(published, i * Hash.SIZE, (i + 1) * Hash.SIZE);
+                byte[] computed = Arrays.copyOfRange(level[t.level()], i * Hash.SIZE, (i + 1) * Hash.SIZE);
+                if (t.level() == 0 && signedTreeHolds(index, held)) {
+                    // The tile's hash is the one the signature covers, so the entry is what changed.
+                    TilePath bundle = new TilePath(TilePath.ENTRIES, t.index(), t.width());
+                    return bundle.path() + ": entry " + index + " was altered: its leaf hash is " + Proofs.b64(computed)
+                            + ", but the signed tree holds " + Proofs.b64(held) + " there (" + t.path() + " hash " + i
+                            + ", proven against the checkpoint's root)";
+                }
                 String from = t.level() == 0 ? "the leaf hash of entry " + index
                         : "the root of " + new TilePath(t.level() - 1, index, TilePath.WIDTH).path();
-                return t.path() + ": hash " + i + " is " + Proofs.b64(Arrays.copyOfRange(published, i * Hash.SIZE, (i + 1) * Hash.SIZE))
-                        + ", not " + from + " (" + Proofs.b64(Arrays.copyOfRange(level[t.level()], i * Hash.SIZE, (i + 1) * Hash.SIZE)) + ")";
+                return t.path() + ": hash " + i + " is " + Proofs.b64(held) + ", not " + from + " (" + Proofs.b64(computed) + ")";
             }
             return null;
+        }
+
+        /**
+         * Whether the published tiles prove {@code leafHash} to be leaf {@code index} under the checkpoint's signed root
+         * (an inclusion proof built from them). Decides whose fault a level-0 mismatch is: the bundle's, when the tile's
+         * hash is the signed one; otherwise the tile's.
+         */
+        private boolean signedTreeHolds(long index, byte[] leafHash) {
+            try {
+                List<byte[]> proof = Proofs.inclusion(TileMath.source(tiles(fetch), cp.size()), index, cp.size());
+                return Proofs.verifyInclusion(index, cp.size(), leafHash, proof, cp.root().raw()).isOk();
+            } catch (LedgerException | IllegalArgumentException | IllegalStateException e) {
+                return false; // a tile the proof needs is missing or malformed: the tiles cannot vouch for the entry
+            }
         }
 
         /** The right-edge tiles, all a root needs (every node of the root's decomposition lies in them). */

@@ -361,13 +361,38 @@ class LedgerTest {
         assertTrue(reason.contains(", not the leaf hash of entry 7 ("), reason);
     }
 
+    /** A flipped entry byte is the bundle's fault (the tile's hash is the signed one), in a full bundle and in the partial one. */
     @Test
-    void verifyNamesAFlippedBundleByte() throws IOException {
+    void verifyBlamesTheBundleForAFlippedEntryByte() throws IOException {
         String vkey = build(300);
         flipByte(dir().resolve("tile/entries/001.p/44"), 2);   // first byte of entry 256
         String reason = Ledger.verify(dir(), vkey, null).reason();
-        assertTrue(reason.startsWith("tile/0/001.p/44: hash 0 is "), reason);
-        assertTrue(reason.contains("not the leaf hash of entry 256"), reason);
+        assertTrue(reason.startsWith("tile/entries/001.p/44: entry 256 was altered: its leaf hash is "), reason);
+        assertTrue(reason.endsWith(" there (tile/0/001.p/44 hash 0, proven against the checkpoint's root)"), reason);
+        flipByte(dir().resolve("tile/entries/001.p/44"), 2);
+        assertTrue(Ledger.verify(dir(), vkey, null).isOk());
+        flipByte(dir().resolve("tile/entries/000"), 2 + entry(0).length + 2 + 3); // entry 1, fourth byte
+        reason = Ledger.verify(dir(), vkey, null).reason();
+        assertTrue(reason.startsWith("tile/entries/000: entry 1 was altered: its leaf hash is "), reason);
+        assertTrue(reason.contains("(tile/0/000 hash 1, proven against the checkpoint's root)"), reason);
+    }
+
+    /** The checkpoint's signature line with one byte of the signature flipped (still valid base64). */
+    @Test
+    void verifyNamesAFlippedSignatureByte() throws IOException {
+        String vkey = build(300);
+        Path cp = dir().resolve("checkpoint");
+        String note = Files.readString(cp);
+        int sig = note.lastIndexOf(' ') + 1;
+        byte[] blob = java.util.Base64.getDecoder().decode(note.substring(sig).strip());
+        blob[4 + 17] ^= 0x20; // a byte of the Ed25519 signature, after the 4-byte key id
+        Files.writeString(cp, note.substring(0, sig) + java.util.Base64.getEncoder().encodeToString(blob) + "\n");
+        assertEquals("checkpoint: invalid signature for key " + ORIGIN + "+" + vkey.split("\\+")[1] + ": signature does not verify",
+                Ledger.verify(dir(), vkey, null).reason());
+        blob[4 + 17] ^= 0x20;
+        blob[0] ^= 1; // the key id: the line no longer names this key
+        Files.writeString(cp, note.substring(0, sig) + java.util.Base64.getEncoder().encodeToString(blob) + "\n");
+        assertTrue(Ledger.verify(dir(), vkey, null).reason().startsWith("checkpoint: note has no verifiable signatures"));
     }
 
     @Test
