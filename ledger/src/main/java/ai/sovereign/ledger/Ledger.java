@@ -39,14 +39,19 @@ import java.util.concurrent.locks.ReentrantLock;
  *       is in the journal and the journal is fsynced. Appends are group-committed: one committer
  *       thread writes everything queued (up to {@code maxBatch}, waiting up to {@code commitDelay}
  *       for more while appenders are busy) with one write and one fsync.</li>
- *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once (temporary
- *       file, fsync, rename, directory fsync) before the journal moves past them. A tile writer
- *       thread does that off the append path (until then, reads are served from memory); the
- *       committer replaces the journal only with one that starts at or below the tiles on disk, so
- *       the journal always holds every entry whose tiles may be missing. Recovery
- *       replays the journal's intact records and cuts off only a torn tail, which holds no
- *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
- *       what it recovered, or its root differs from the stored tree.</li>
+ *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once, by a tile
+ *       writer thread off the append path (until then, reads are served from memory): each is
+ *       written to a temporary file and renamed into place at once, <em>without</em> an fsync, and
+ *       fsynced later in groups (file by file, then each directory once) when {@code JOURNAL_SPAN}
+ *       entries' worth is pending or the writer has been idle 50 ms. That is safe because the
+ *       committer replaces the journal only with one that starts at or below {@code syncedTo}, the
+ *       point up to which the group fsync has returned: the journal always holds every entry whose
+ *       tiles a power loss could leave empty or torn, and recovery rewrites those tiles from it
+ *       (a SIGKILL loses nothing: renamed files are in the page cache). Recovery replays the
+ *       journal's intact records and cuts off only a torn tail (a bad final record), which holds
+ *       no acknowledged entry; a bad record with intact ones after it stops recovery instead. It
+ *       refuses to start if the last published checkpoint is larger than what it recovered, or its
+ *       root differs from the stored tree.</li>
  *   <li><b>Checkpoints only cover durable entries</b>, are published at most
  *       {@code checkpointInterval} after an append, and each extends the previous one. With
  *       witnesses configured, each is sent to them first (C2SP tlog-witness) and published with

@@ -190,6 +190,27 @@ class LedgerTest {
         assertTrue(Ledger.verify(dir(), vkey, null).isOk());
     }
 
+    /** Recovery refuses a journal damaged in the middle (acknowledged entries after it) instead of cutting it there. */
+    @Test
+    void recoveryRefusesAJournalDamagedInTheMiddle() throws IOException {
+        try (Ledger l = open()) {
+            appendAll(l, 0, 100);
+        }
+        Path journal = dir().resolve("journal");
+        int at = Journal.HEADER;
+        for (int i = 0; i < 40; i++) {
+            at += 2 + entry(i).length + 4;
+        }
+        byte[] b = Files.readAllBytes(journal);
+        b[at + 2] ^= 1; // the first byte of entry 40
+        Files.write(journal, b);
+        LedgerException e = assertThrows(LedgerException.class, this::open);
+        assertTrue(e.getMessage().startsWith("cannot open the ledger in " + dir() + ": ") || e.getMessage().startsWith(journal.toAbsolutePath().toString()),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("record 40 (at byte " + at + ") is damaged, but record 41 after it"), e.getMessage());
+        assertTrue(e.getMessage().contains("refusing to start"), e.getMessage());
+    }
+
     @Test
     void groupCommitBatchesByTimeWhileAppendersAreBusyButNeverHoldsALoneAppender() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofSeconds(2)));
