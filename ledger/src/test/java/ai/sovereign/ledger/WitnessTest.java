@@ -1,6 +1,7 @@
 package ai.sovereign.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,6 +165,75 @@ class WitnessTest {
         assertRefused(400, "proof line 1 is not the base64 of a 32-byte hash", other.addCheckpoint(cut.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** Waits (up to 10 s) until the served checkpoint is at least {@code size} and cosigned by {@code cosigner}. */
+    private static Checkpoint awaitCosigned(Ledger l, NoteVerifier cosigner, long size) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            String note = l.checkpoint();
+            Checkpoint cp = Checkpoint.open(note, l.verifierKey()).orThrow();
+            if (cp.size() >= size && Notes.open(note, List.of(cosigner)).isOk()) {
+                return cp;
+            }
+            assertTrue(System.nanoTime() < deadline, "checkpoint " + cp.size() + " not cosigned within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * A witness that accepts the connection and never answers: the ledger opens at once, publishes a checkpoint within
+     * its 1 s interval of each append (PRODUCT.md), serves it without the missing cosignature, and closes within the
+     * grace it gives witnesses. Before witnessing was asynchronous, open took the request's 10 s timeout.
+     */
+    @Test
+    void aWitnessThatNeverAnswersDelaysNeitherStartNorCheckpoints() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        http.createContext("/add-checkpoint", ex -> {
+            asked.incrementAndGet();
+            try {
+                release.await(); // never answers while the test runs
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        http.start();
+        try {
+            String witnessKey = NoteSigner.generate("silent.example/witness", NoteVerifier.COSIGNATURE_V1).verifier().vkey();
+            Ledger.Options options = new Ledger.Options(4096, Duration.ofSeconds(1), Duration.ZERO,
+                    List.of(new Ledger.WitnessEndpoint(URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/"), witnessKey)));
+            long t0 = System.nanoTime();
+            Ledger l = Ledger.open(tmp.resolve("log"), tmp.resolve("ledger.key"), ORIGIN, options);
+            long openMs = (System.nanoTime() - t0) / 1_000_000;
+            try {
+                assertTrue(openMs < 1000, "open took " + openMs + " ms with a silent witness");
+                for (int round = 0; round < 3; round++) {
+                    long index = l.append(("e" + round).getBytes(StandardCharsets.UTF_8));
+                    long appended = System.nanoTime();
+                    while (Checkpoint.open(l.checkpoint(), l.verifierKey()).orThrow().size() <= index) {
+                        assertTrue(System.nanoTime() - appended < 1_000_000_000L, "no checkpoint of entry " + index + " within 1 s");
+                        Thread.sleep(2);
+                    }
+                    long ms = (System.nanoTime() - appended) / 1_000_000;
+                    System.out.println("checkpoint of entry " + index + " after " + ms + " ms, the witness silent");
+                }
+                assertTrue(asked.get() >= 1, "the witness was asked");
+                assertFalse(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(witnessKey).orThrow())).isOk());
+            } finally {
+                long c0 = System.nanoTime();
+                l.close();
+                long closeMs = (System.nanoTime() - c0) / 1_000_000;
+                assertTrue(closeMs < 5000, "close took " + closeMs + " ms");
+            }
+            assertTrue(Ledger.verify(tmp.resolve("log"), null, null).isOk(), "the log verifies without the witness");
+        } finally {
+            release.countDown();
+            http.stop(0);
+        }
+    }
+
     @Test
     void aLedgerPublishesItsWitnessesCosignaturesAndVerifyCanRequireThem() throws Exception {
         Path keyFile = tmp.resolve("ledger.key");
@@ -196,13 +266,15 @@ class WitnessTest {
             URI url = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/");
             Ledger.Options withWitness = new Ledger.Options(4096, Duration.ofMillis(50), Duration.ZERO,
                     List.of(new Ledger.WitnessEndpoint(url, w.verifierKey())));
+            NoteVerifier cosigner = NoteVerifier.parse(w.verifierKey()).orThrow();
             try (Ledger l = Ledger.open(tmp.resolve("log"), keyFile, ORIGIN, withWitness)) {
                 append(l, "a", 10);
                 String note = l.publish();
-                Notes.open(note, List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).orThrow();
+                assertFalse(Notes.open(note, List.of(cosigner)).isOk(), "published at once, before the witness answered");
+                assertEquals(10, awaitCosigned(l, cosigner, 10).size());
                 append(l, "b", 500);
                 l.publish(); // the witness cosigns the next one from its own size (consistency proof 10 -> 510)
-                assertTrue(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).isOk());
+                assertEquals(510, awaitCosigned(l, cosigner, 510).size());
                 assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nextra "));
                 assertTrue(l.tlogProof(7).contains("\nindex 7\n"));
                 assertEquals(7, Ledger.verifyProof(l.tlogProof(7).getBytes(StandardCharsets.UTF_8), null, l.verifierKey(),
