@@ -87,9 +87,10 @@ public final class Ledger implements AutoCloseable {
      * previous batch held more than one (so a lone appender is never held back); zero commits as
      * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
      * {@code witnessTransport}: how requests to the witnesses leave the process (null: a JDK HTTP client of the ledger's).
+     * {@code observer}: instrumentation of the commit path (null: none).
      */
     public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses,
-                          WitnessTransport witnessTransport) {
+                          WitnessTransport witnessTransport, CommitObserver observer) {
         public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
@@ -100,6 +101,11 @@ public final class Ledger implements AutoCloseable {
                 throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
             }
             witnesses = List.copyOf(witnesses);
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses,
+                       WitnessTransport witnessTransport) {
+            this(maxBatch, checkpointInterval, commitDelay, witnesses, witnessTransport, null);
         }
 
         public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
@@ -113,6 +119,24 @@ public final class Ledger implements AutoCloseable {
         public Options(int maxBatch, Duration checkpointInterval) {
             this(maxBatch, checkpointInterval, Duration.ZERO);
         }
+
+        /** The same options with {@code observer} watching commits. */
+        public Options withObserver(CommitObserver observer) {
+            return new Options(maxBatch, checkpointInterval, commitDelay, witnesses, witnessTransport, observer);
+        }
+    }
+
+    /**
+     * Watches the commit path, on the committer thread (for metrics, and for tests that must see durability happen:
+     * a slow observer is a slow disk). An exception it throws is a write failure: the batch fails and the ledger stops
+     * acknowledging until reopened, as after a failed fsync.
+     */
+    public interface CommitObserver {
+        /** A batch of {@code count} entries from index {@code first} is about to be written and fsynced. */
+        default void syncing(long first, int count) throws IOException {}
+
+        /** The first {@code size} entries are durable (fsynced); the batch's appends complete once this returns. */
+        default void durable(long size) {}
     }
 
     /**
@@ -466,6 +490,9 @@ public final class Ledger implements AutoCloseable {
                 batch.forEach(p -> entries.add(p.entry()));
                 long first = size;
                 try {
+                    if (options.observer() != null) {
+                        options.observer().syncing(first, entries.size());
+                    }
                     journal.append(first, entries);
                     commits.incrementAndGet();
                     List<TileWrite> writes = new ArrayList<>();
@@ -483,6 +510,9 @@ public final class Ledger implements AutoCloseable {
                     long bundleStart = size - bundleCount;
                     if (!writes.isEmpty()) {
                         tileJobs.add(new TileJob(writes, bundleStart));
+                    }
+                    if (options.observer() != null) {
+                        options.observer().durable(first + batch.size());
                     }
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).done().complete(first + i);

@@ -237,6 +237,40 @@ class LedgerTest {
         }
     }
 
+    /** The commit observer sees each batch before its fsync and its durable size before the appends complete; its failure is a write failure. */
+    @Test
+    void aCommitObserverSeesDurabilityBeforeAcknowledgementAndItsFailureStopsTheLedger() {
+        List<Long> durable = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean();
+        Ledger.CommitObserver observer = new Ledger.CommitObserver() {
+            @Override
+            public void syncing(long first, int count) throws IOException {
+                if (fail.get()) {
+                    throw new IOException("simulated disk failure at entry " + first);
+                }
+            }
+
+            @Override
+            public void durable(long size) {
+                durable.add(size);
+            }
+        };
+        try (Ledger l = Ledger.open(dir(), key(), ORIGIN, FAST.withObserver(observer))) {
+            for (int i = 0; i < 3; i++) {
+                long index = l.append(entry(i));
+                assertTrue(durable.getLast() > index, "durable(" + durable.getLast() + ") before append " + index + " returned");
+            }
+            fail.set(true);
+            LedgerException e = assertThrows(LedgerException.class, () -> l.append(entry(3)));
+            assertEquals("the ledger stopped after a write failure (simulated disk failure at entry 3); reopen it to recover", e.getMessage());
+            assertThrows(LedgerException.class, () -> l.append(entry(4)), "and stays stopped");
+            assertEquals(3, l.size());
+        }
+        try (Ledger l = open()) {
+            assertEquals(3, l.size(), "reopened, it recovers what was durable");
+        }
+    }
+
     private void writeAfterRecords(byte[] bytes) throws IOException {
         Path journal = dir().resolve("journal");
         long end = Journal.read(journal).validBytes();
