@@ -14,12 +14,18 @@ public record InclusionProof(long index, long size, Hash leafHash, List<Hash> ha
     }
 
     /**
-     * The C2SP tlog-proof file for this proof: {@code c2sp.org/tlog-proof@v1}, {@code index N},
-     * one base64 hash per line, a blank line, then the signed checkpoint verbatim.
+     * The C2SP tlog-proof file for this proof ({@link TlogProof}): {@code c2sp.org/tlog-proof@v1},
+     * {@code index N}, one base64 hash per line, a blank line, then the signed checkpoint verbatim.
      */
     public String toTlogProof(String signedCheckpoint) {
-        StringBuilder sb = new StringBuilder("c2sp.org/tlog-proof@v1\nindex ").append(index).append('\n');
-        hashes.forEach(h -> sb.append(h.base64()).append('\n'));
-        return sb.append('\n').append(signedCheckpoint).toString();
+        return toTlogProof(signedCheckpoint, null);
+    }
+
+    /**
+     * The same with {@code entry} (the leaf's bytes) as the proof's {@code extra} data, so the file is a
+     * self-contained receipt: {@link Ledger#verifyProof} hashes it into the leaf and binds it to the checkpoint.
+     */
+    public String toTlogProof(String signedCheckpoint, byte[] entry) {
+        return new TlogProof(entry, index, hashes.stream().map(Hash::raw).toList(), signedCheckpoint).format();
     }
 }

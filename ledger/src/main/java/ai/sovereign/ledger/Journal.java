@@ -20,8 +20,14 @@ import java.util.zip.CRC32C;
  * </pre>
  * Entries below {@code start} live in full entry bundles on disk. A batch of records is written
  * with one {@code write} and one {@code fsync}; only then are its appends acknowledged. So after a
- * crash, every acknowledged record is intact, and anything after the last intact record is a torn
- * tail of unacknowledged bytes: {@link #read} stops there and {@link #openForAppend} zeroes it.
+ * crash, every acknowledged record is intact, and a crash can only tear the end: the batch being
+ * written. {@link #read} keeps the intact records up to the first bad one; when nothing intact
+ * follows that one, it is a torn tail of unacknowledged bytes, which {@link #openForAppend} zeroes.
+ * When an intact record does follow it, the damage is in the middle (a disk error, an edit, a copy
+ * gone wrong) and the records around it may have been acknowledged, so {@link #read} refuses,
+ * naming the record and byte, rather than cut them. It finds a following record by walking the
+ * bad record's length field, and, in case that field is what is damaged, by trying every offset
+ * within one largest record of it for the next index's record.
  * The CRC binds each record to its index, so a stale or shifted record cannot pass as the next one.
  * When bundles fill, the journal is replaced (atomically) by one that starts after them.
  *
@@ -85,7 +91,50 @@ final class Journal implements AutoCloseable {
         while (last >= valid && all[last] == 0) {
             last--;
         }
+        long bad = start + entries.size();
+        long[] intact = intactAfter(all, (int) valid, last + 1, bad, crc);
+        if (intact != null) {
+            throw new LedgerException(path + ": record " + bad + " (at byte " + valid + ") is damaged, but record " + intact[0]
+                    + " after it (at byte " + intact[1] + ") is intact, so this is not a torn tail and records after " + (bad - 1)
+                    + " may have been acknowledged; refusing to start. Restore the journal from a copy, or, to give up records "
+                    + bad + " and later, truncate the file to " + valid + " bytes");
+        }
         return new Contents(start, entries, valid, last + 1 - valid);
+    }
+
+    /**
+     * An intact record after the bad one at byte {@code from} (index {@code bad}), as {index, byte offset}, or null.
+     * Looks where the bad record's length field says the next ones are, then at every offset within one largest
+     * record (2 + 65,535 + 4 bytes) for a record of index {@code bad + 1}. Only bytes before {@code end} (the last
+     * non-zero byte) are read; a torn tail holds nothing intact, except by a CRC-32C collision (2^-32 per place).
+     */
+    private static long[] intactAfter(byte[] all, int from, int end, long bad, CRC32C crc) {
+        for (int q = from, k = 0; q + 6 <= end; k++) {
+            int len = ((all[q] & 0xff) << 8) | (all[q + 1] & 0xff);
+            if (q + 6 + len > end) {
+                break;
+            }
+            if (k > 0 && intact(all, q, len, bad + k, crc)) {
+                return new long[] {bad + k, q};
+            }
+            q += 6 + len;
+        }
+        int limit = Math.min(end, from + 2 + Ledger.MAX_ENTRY_BYTES + 4 + 6); // the next record starts within one record of the bad one
+        for (int q = from + 1; q + 6 <= limit; q++) {
+            int len = ((all[q] & 0xff) << 8) | (all[q + 1] & 0xff);
+            if (q + 6 + len <= end && intact(all, q, len, bad + 1, crc)) {
+                return new long[] {bad + 1, q};
+            }
+        }
+        return null;
+    }
+
+    private static boolean intact(byte[] all, int at, int len, long index, CRC32C crc) {
+        crc.reset();
+        crc.update(ByteBuffer.allocate(10).putLong(index).putShort((short) len).flip());
+        crc.update(all, at + 2, len);
+        int want = ByteBuffer.wrap(all, at + 2 + len, 4).getInt();
+        return (int) crc.getValue() == want;
     }
 
     /**

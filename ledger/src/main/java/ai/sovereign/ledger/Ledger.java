@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,19 +38,26 @@ import java.util.concurrent.locks.ReentrantLock;
  *       is in the journal and the journal is fsynced. Appends are group-committed: one committer
  *       thread writes everything queued (up to {@code maxBatch}, waiting up to {@code commitDelay}
  *       for more while appenders are busy) with one write and one fsync.</li>
- *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once (temporary
- *       file, fsync, rename, directory fsync) before the journal moves past them. A tile writer
- *       thread does that off the append path (until then, reads are served from memory); the
- *       committer replaces the journal only with one that starts at or below the tiles on disk, so
- *       the journal always holds every entry whose tiles may be missing. Recovery
- *       replays the journal's intact records and cuts off only a torn tail, which holds no
- *       acknowledged entry. It refuses to start if the last published checkpoint is larger than
- *       what it recovered, or its root differs from the stored tree.</li>
- *   <li><b>Checkpoints only cover durable entries</b>, are published at most
- *       {@code checkpointInterval} after an append, and each extends the previous one. With
- *       witnesses configured, each is sent to them first (C2SP tlog-witness) and published with
- *       the cosignatures that came back and verify; a witness that failed is asked again within
- *       an interval, and its absence never holds up appends.</li>
+ *   <li><b>History is never rewritten.</b> Full tiles and bundles are written once, by a tile
+ *       writer thread off the append path (until then, reads are served from memory): each is
+ *       written to a temporary file and renamed into place at once, <em>without</em> an fsync, and
+ *       fsynced later in groups (file by file, then each directory once) when {@code JOURNAL_SPAN}
+ *       entries' worth is pending or the writer has been idle 50 ms. That is safe because the
+ *       committer replaces the journal only with one that starts at or below {@code syncedTo}, the
+ *       point up to which the group fsync has returned: the journal always holds every entry whose
+ *       tiles a power loss could leave empty or torn, and recovery rewrites those tiles from it
+ *       (a SIGKILL loses nothing: renamed files are in the page cache). Recovery replays the
+ *       journal's intact records and cuts off only a torn tail (a bad final record), which holds
+ *       no acknowledged entry; a bad record with intact ones after it stops recovery instead. It
+ *       refuses to start if the last published checkpoint is larger than what it recovered, or its
+ *       root differs from the stored tree.</li>
+ *   <li><b>Checkpoints only cover durable entries</b>, are published within
+ *       {@code checkpointInterval} of the first append they cover (at three quarters of it, so
+ *       signing and writing fit in the rest), and each extends the previous one. With witnesses
+ *       configured, a checkpoint is published as soon as the log signed it and sent to them
+ *       afterwards ({@link Witnessing}, C2SP tlog-witness); cosignatures that verify are appended
+ *       to the served checkpoint when they arrive. A slow, hanging or failing witness delays
+ *       neither appends nor checkpoints nor {@link #open}.</li>
  * </ul>
  *
  * <h2>On disk</h2>
@@ -81,9 +87,10 @@ public final class Ledger implements AutoCloseable {
      * previous batch held more than one (so a lone appender is never held back); zero commits as
      * soon as the previous fsync ends. {@code checkpointInterval}: how soon a checkpoint follows an append.
      * {@code witnessTransport}: how requests to the witnesses leave the process (null: a JDK HTTP client of the ledger's).
+     * {@code observer}: instrumentation of the commit path (null: none).
      */
     public record Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses,
-                          WitnessTransport witnessTransport) {
+                          WitnessTransport witnessTransport, CommitObserver observer) {
         public static final Options DEFAULT = new Options(4096, Duration.ofSeconds(1), Duration.ZERO);
 
         public Options {
@@ -94,6 +101,11 @@ public final class Ledger implements AutoCloseable {
                 throw new IllegalArgumentException("commitDelay must be between 0 and 1 s, not " + commitDelay);
             }
             witnesses = List.copyOf(witnesses);
+        }
+
+        public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses,
+                       WitnessTransport witnessTransport) {
+            this(maxBatch, checkpointInterval, commitDelay, witnesses, witnessTransport, null);
         }
 
         public Options(int maxBatch, Duration checkpointInterval, Duration commitDelay, List<WitnessEndpoint> witnesses) {
@@ -107,6 +119,24 @@ public final class Ledger implements AutoCloseable {
         public Options(int maxBatch, Duration checkpointInterval) {
             this(maxBatch, checkpointInterval, Duration.ZERO);
         }
+
+        /** The same options with {@code observer} watching commits. */
+        public Options withObserver(CommitObserver observer) {
+            return new Options(maxBatch, checkpointInterval, commitDelay, witnesses, witnessTransport, observer);
+        }
+    }
+
+    /**
+     * Watches the commit path, on the committer thread (for metrics, and for tests that must see durability happen:
+     * a slow observer is a slow disk). An exception it throws is a write failure: the batch fails and the ledger stops
+     * acknowledging until reopened, as after a failed fsync.
+     */
+    public interface CommitObserver {
+        /** A batch of {@code count} entries from index {@code first} is about to be written and fsynced. */
+        default void syncing(long first, int count) throws IOException {}
+
+        /** The first {@code size} entries are durable (fsynced); the batch's appends complete once this returns. */
+        default void durable(long size) {}
     }
 
     /**
@@ -143,6 +173,8 @@ public final class Ledger implements AutoCloseable {
     private record TileJob(List<TileWrite> writes, long upTo) {}
 
     private static final TileJob TILER_STOP = new TileJob(List.of(), -1);
+    /** How long {@link #close} waits for the witnesses to cosign the last checkpoint (one that fails is not waited for). */
+    private static final Duration WITNESS_GRACE = Duration.ofSeconds(2);
     /** The journal is replaced once it holds this many entries before the current bundle and their tiles are on disk. */
     private static final long JOURNAL_SPAN = 8L * TilePath.WIDTH;
     /** The tile writer fsyncs what it wrote once it has had no new work for this long. */
@@ -189,15 +221,29 @@ public final class Ledger implements AutoCloseable {
     private volatile Throwable broken;
 
     private final Object publishLock = new Object();
-    /** The latest published checkpoint and its tree size, swapped together. */
-    private record Published(String note, long size) {}
 
-    private volatile Published published = new Published(null, -1);
-    // Witnessing: the size each witness last cosigned (as far as we know), and whether the published checkpoint lacks a cosignature.
-    private final ConcurrentHashMap<WitnessEndpoint, Long> witnessSizes = new ConcurrentHashMap<>();
-    private volatile boolean unwitnessed;
-    private final Set<WitnessEndpoint> witnessFailing = ConcurrentHashMap.newKeySet();
-    private WitnessTransport witnessHttp;
+    /**
+     * The latest published checkpoint: the note the log signed ({@code signed}, as read back at recovery it may
+     * already carry cosignatures), its tree size, the witnesses whose cosignature it carries, and the note served
+     * ({@code signed} plus the cosignature lines attached since). Swapped whole.
+     */
+    private record Published(String signed, long size, Set<WitnessEndpoint> cosigned, String note) {
+        Published(String signed, long size, Set<WitnessEndpoint> cosigned) {
+            this(signed, size, Set.copyOf(cosigned), signed);
+        }
+
+        Published with(WitnessEndpoint w, String lines) {
+            Set<WitnessEndpoint> more = new java.util.HashSet<>(cosigned);
+            more.add(w);
+            return new Published(signed, size, Set.copyOf(more), note + lines);
+        }
+    }
+
+    private volatile Published published = new Published(null, -1, Set.of());
+    /** System.nanoTime of the first append no published checkpoint covers yet; 0 when none (guarded by publishSignal). */
+    private long unpublishedSince;
+    private final Object publishSignal = new Object();
+    private final Witnessing witnessing;
 
     private Ledger(Path dir, NoteSigner signer, String origin, Options options) {
         this.dir = dir.toAbsolutePath();
@@ -205,6 +251,24 @@ public final class Ledger implements AutoCloseable {
         this.signer = signer;
         this.origin = origin;
         this.options = options;
+        this.witnessing = options.witnesses().isEmpty() ? null
+                : new Witnessing(options.witnesses(), options.witnessTransport(), options.checkpointInterval(), new Witnessing.Log() {
+                    @Override
+                    public Witnessing.Target target() {
+                        Published p = published;
+                        return p.signed() == null ? null : new Witnessing.Target(p.signed(), p.size(), p.cosigned());
+                    }
+
+                    @Override
+                    public List<Hash> consistency(long oldSize, long newSize) {
+                        return consistencyProof(oldSize, newSize).hashes();
+                    }
+
+                    @Override
+                    public void cosigned(WitnessEndpoint w, Witnessing.Target t, String lines) {
+                        attach(w, t, lines);
+                    }
+                });
     }
 
     // ================================================================ opening and recovery
@@ -317,7 +381,13 @@ public final class Ledger implements AutoCloseable {
                 throw new LedgerException(cpPath + " has root " + cp.root() + " at size " + cp.size() + ", but the stored tree has "
                         + root + "; refusing to start (the store was altered)");
             }
-            published = new Published(note, cp.size());
+            Set<WitnessEndpoint> cosigned = new java.util.HashSet<>();
+            for (WitnessEndpoint w : options.witnesses()) {
+                if (Notes.open(note, List.of(w.verifier())).isOk()) {
+                    cosigned.add(w);
+                }
+            }
+            published = new Published(note, cp.size(), cosigned);
         }
         Path vkeyPath = dir.resolve("vkey");
         String vkey = signer.verifier().vkey() + "\n";
@@ -353,6 +423,9 @@ public final class Ledger implements AutoCloseable {
         committer = Thread.ofPlatform().name("ledger-commit").daemon().start(this::commitLoop);
         tiler = Thread.ofPlatform().name("ledger-tiles").daemon().start(this::tileLoop);
         publisher = Thread.ofPlatform().name("ledger-publish").daemon().start(this::publishLoop);
+        if (witnessing != null) {
+            witnessing.start();
+        }
     }
 
     // ================================================================ appending
@@ -417,6 +490,9 @@ public final class Ledger implements AutoCloseable {
                 batch.forEach(p -> entries.add(p.entry()));
                 long first = size;
                 try {
+                    if (options.observer() != null) {
+                        options.observer().syncing(first, entries.size());
+                    }
                     journal.append(first, entries);
                     commits.incrementAndGet();
                     List<TileWrite> writes = new ArrayList<>();
@@ -435,8 +511,17 @@ public final class Ledger implements AutoCloseable {
                     if (!writes.isEmpty()) {
                         tileJobs.add(new TileJob(writes, bundleStart));
                     }
+                    if (options.observer() != null) {
+                        options.observer().durable(first + batch.size());
+                    }
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).done().complete(first + i);
+                    }
+                    synchronized (publishSignal) {
+                        if (unpublishedSince == 0) {
+                            unpublishedSince = System.nanoTime();
+                            publishSignal.notifyAll();
+                        }
                     }
                     if (bundleStart - journalStart >= JOURNAL_MAX_SPAN) {
                         awaitTiles(bundleStart, true);
@@ -638,15 +723,27 @@ public final class Ledger implements AutoCloseable {
 
     // ================================================================ checkpoints
 
+    /**
+     * Publishes a checkpoint three quarters of {@code checkpointInterval} after the first append that no published
+     * checkpoint covers, so it is out within the interval of that append (signing and writing take the rest).
+     */
     private void publishLoop() {
-        long interval = options.checkpointInterval().toMillis();
+        long due = options.checkpointInterval().toNanos() * 3 / 4;
         while (!closed) {
             try {
-                Thread.sleep(Math.max(1, interval));
+                synchronized (publishSignal) {
+                    while (unpublishedSince == 0 && !closed) {
+                        publishSignal.wait();
+                    }
+                    for (long left; !closed && (left = unpublishedSince + due - System.nanoTime()) > 0; ) {
+                        TimeUnit.NANOSECONDS.timedWait(publishSignal, left);
+                    }
+                    unpublishedSince = 0; // appends from now on set it again; publish() below may cover them already
+                }
             } catch (InterruptedException e) {
                 return;
             }
-            if (broken == null && (size() != published.size() || unwitnessed)) {
+            if (broken == null && !closed) {
                 try {
                     publish();
                 } catch (RuntimeException e) {
@@ -657,8 +754,9 @@ public final class Ledger implements AutoCloseable {
     }
 
     /**
-     * Signs and publishes a checkpoint of everything durable now (writing the partial tiles it
-     * implies first), unless that size is already published. Returns the signed checkpoint.
+     * Signs and publishes a checkpoint of everything durable now (writing the partial tiles it implies first),
+     * unless that size is already published, and hands it to the witnesses, whose cosignatures are attached when
+     * they come ({@link Witnessing}). Returns the checkpoint as published now (log-signed).
      */
     public String publish() {
         synchronized (publishLock) {
@@ -668,7 +766,7 @@ public final class Ledger implements AutoCloseable {
             try {
                 s = size;
                 Published p = published;
-                if (s == p.size() && p.note() != null && !unwitnessed) {
+                if (s == p.size() && p.note() != null) {
                     return p.note();
                 }
                 for (int l = 0; l < LEVELS; l++) {
@@ -691,91 +789,36 @@ public final class Ledger implements AutoCloseable {
                 HashSource src = TileMath.source(path -> partials.stream().filter(w -> w.tile().path().equals(path)).findFirst()
                         .map(TileWrite::bytes).orElseThrow(() -> new IllegalStateException("root needs " + path)), s);
                 Hash root = Hash.wrap(Proofs.root(src, s));
-                String note = witnessed(signer.signNote(new Checkpoint(origin, s, root).body()), s);
+                String note = signer.signNote(new Checkpoint(origin, s, root).body());
                 Durable.write(dir.resolve("checkpoint"), note.getBytes(StandardCharsets.UTF_8));
-                published = new Published(note, s);
-                return note;
+                published = new Published(note, s, Set.of());
             } catch (IOException e) {
                 throw new LedgerException("cannot publish a checkpoint in " + dir + ": " + e.getMessage(), e);
             }
         }
+        if (witnessing != null) {
+            witnessing.changed();
+        }
+        return published.note();
     }
 
-    /**
-     * Asks each configured witness to cosign {@code note} (of tree size {@code s}) and returns it
-     * with the cosignature lines that verified. A witness that fails is logged and left out; the
-     * publisher asks again within a checkpoint interval.
-     */
-    private String witnessed(String note, long s) {
-        boolean missing = false;
-        StringBuilder out = new StringBuilder(note);
-        for (WitnessEndpoint w : options.witnesses()) {
+    /** A witness's verified cosignature of {@code t}: appended to the served checkpoint (and its file) if {@code t} is still the one published. */
+    private void attach(WitnessEndpoint w, Witnessing.Target t, String lines) {
+        synchronized (publishLock) {
+            Published p = published;
+            if (p.size() != t.size() || !p.signed().equals(t.signed()) || p.cosigned().contains(w)) {
+                return; // superseded by a newer checkpoint, which the witness is asked about next
+            }
+            Published q = p.with(w, lines);
             try {
-                out.append(cosignature(w, note, s));
-                if (witnessFailing.remove(w)) {
-                    LOG.log(System.Logger.Level.INFO, "ledger: witness " + w.url() + " cosigns again (checkpoint " + s + ")");
-                }
-            } catch (IOException | LedgerException e) {
-                missing = true;
-                if (witnessFailing.add(w)) { // once per outage, not on every retry
-                    LOG.log(System.Logger.Level.WARNING, "ledger: witness " + w.url() + " did not cosign checkpoint " + s + ": " + e.getMessage()
-                            + "; publishing without its cosignature and retrying every " + options.checkpointInterval().toMillis() + " ms");
-                }
+                Durable.write(dir.resolve("checkpoint"), q.note().getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "ledger: cannot write the cosigned checkpoint in " + dir + ": " + e.getMessage()
+                        + "; serving it from memory");
             }
+            published = q;
         }
-        unwitnessed = missing;
-        return out.toString();
-    }
-
-    /** One add-checkpoint exchange (retried once with the size a 409 names); returns the verified cosignature line(s). */
-    private String cosignature(WitnessEndpoint w, String note, long s) throws IOException {
-        if (witnessHttp == null) {
-            if (options.witnessTransport() != null) {
-                witnessHttp = options.witnessTransport();
-            } else {
-                HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-                witnessHttp = request -> client.send(request, HttpResponse.BodyHandlers.ofString());
-            }
-        }
-        String base = w.url().toString().endsWith("/") ? w.url().toString() : w.url() + "/";
-        for (int attempt = 0; ; attempt++) {
-            long old = witnessSizes.getOrDefault(w, 0L);
-            if (old > s) {
-                throw new LedgerException("the witness last cosigned size " + old + ", beyond this log's " + s);
-            }
-            StringBuilder body = new StringBuilder("old ").append(old).append('\n');
-            if (old > 0 && old < s) {
-                consistencyProof(old, s).hashes().forEach(h -> body.append(h.base64()).append('\n'));
-            }
-            body.append('\n').append(note);
-            HttpResponse<String> r;
-            try {
-                r = witnessHttp.send(HttpRequest.newBuilder(URI.create(base + "add-checkpoint")).timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            if (r.statusCode() == 409 && attempt == 0) {
-                try {
-                    witnessSizes.put(w, Long.parseLong(r.body().strip()));
-                } catch (NumberFormatException e) {
-                    throw new LedgerException("HTTP 409 without a size: " + Notes.excerpt(r.body()));
-                }
-                continue;
-            }
-            if (r.statusCode() != 200) {
-                throw new LedgerException("HTTP " + r.statusCode() + ": " + Notes.excerpt(r.body().strip()));
-            }
-            if (!(Notes.open(note + r.body(), List.of(w.verifier())) instanceof Verification.Ok<Notes.Opened>(Notes.Opened opened))) {
-                throw new LedgerException("its answer holds no valid cosignature by " + w.verifier().label());
-            }
-            witnessSizes.put(w, s);
-            StringBuilder lines = new StringBuilder();
-            opened.verified().forEach(sig -> lines.append(Notes.DASH).append(sig.name()).append(' ')
-                    .append(Base64.getEncoder().encodeToString(sig.blob())).append('\n'));
-            return lines.toString();
-        }
+        witnessing.changed();
     }
 
     /** The latest published signed checkpoint (C2SP tlog-checkpoint as a signed note). */
@@ -893,12 +936,15 @@ public final class Ledger implements AutoCloseable {
 
     /**
      * A C2SP tlog-proof for entry {@code index} against the published checkpoint (verbatim, with
-     * any cosignatures). Throws {@link IllegalArgumentException} when the index is not below the
-     * checkpoint's size.
+     * any cosignatures), carrying the entry as its {@code extra} data ({@link TlogProof}). Throws
+     * {@link IllegalArgumentException} when the index is not below the checkpoint's size.
      */
     public String tlogProof(long index) {
         Published p = published;
-        return inclusionProof(index, p.size()).toTlogProof(p.note());
+        InclusionProof proof = inclusionProof(index, p.size());
+        byte[][] entry = new byte[1][];
+        readEntries(index, index + 1, (i, e) -> entry[0] = e);
+        return proof.toTlogProof(p.note(), entry[0]);
     }
 
     private void checkSize(long treeSize) {
@@ -1045,10 +1091,69 @@ public final class Ledger implements AutoCloseable {
             if (!ok.isOk()) {
                 return Verification.failed("the log's tiles do not match its checkpoint: " + ok.reason());
             }
-            return Verification.ok(proof.toTlogProof(text));
+            Verification<byte[]> entry = LogVerifier.entry(fetch, index, cp.size());
+            if (!(entry instanceof Verification.Ok<byte[]>(byte[] e))) {
+                return Verification.failed(entry.reason());
+            }
+            if (!Arrays.equals(Merkle.leafHash(e), proof.leafHash().raw())) {
+                return Verification.failed("entry " + index + " in its bundle does not match the log's hash tiles (the bundle or a tile was altered)");
+            }
+            return Verification.ok(proof.toTlogProof(text, e));
         } catch (IOException | LedgerException e) {
             return Verification.failed(e.getMessage());
         }
+    }
+
+    /**
+     * An entry proven to be in a log: its index, its bytes, and the checkpoint (signed by the log's key and
+     * cosigned by every required witness) whose root the inclusion proof binds it to.
+     */
+    public record ProvenEntry(long index, byte[] entry, Checkpoint checkpoint) {
+        public ProvenEntry {
+            entry = entry.clone();
+        }
+
+        @Override
+        public byte[] entry() {
+            return entry.clone();
+        }
+    }
+
+    /**
+     * Verifies a C2SP tlog-proof file offline, in the spec's order: the leaf hash of the entry ({@code entry}, or
+     * else the proof's {@code extra} data, which is where this log's proofs carry it), the checkpoint's signature by
+     * {@code vkey} with the origin its name, a cosignature by each of {@code witnesses}, then the inclusion proof from
+     * that leaf to the checkpoint's root. Nothing is fetched.
+     */
+    public static Verification<ProvenEntry> verifyProof(byte[] proofFile, byte[] entry, String vkey, List<String> witnesses) {
+        Verification<TlogProof> parsed = TlogProof.parse(proofFile);
+        if (!(parsed instanceof Verification.Ok<TlogProof>(TlogProof p))) {
+            return Verification.failed(parsed.reason());
+        }
+        if (entry != null && p.extra() != null && !Arrays.equals(entry, p.extra())) {
+            return Verification.failed("the entry given is not the one the proof carries in its extra line");
+        }
+        byte[] e = entry != null ? entry : p.extra();
+        if (e == null) {
+            return Verification.failed("the proof carries no entry (no extra line) and none was given beside it");
+        }
+        Verification<NoteVerifier> key = NoteVerifier.parse(vkey);
+        if (!(key instanceof Verification.Ok<NoteVerifier>(NoteVerifier logKey))) {
+            return Verification.failed("log key: " + key.reason());
+        }
+        Verification<Checkpoint> opened = LogVerifier.openCheckpoint(p.checkpoint(), logKey, witnesses);
+        if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
+            return Verification.failed(opened.reason());
+        }
+        if (p.index() >= cp.size()) {
+            return Verification.failed("entry index " + p.index() + " is not below the checkpoint's size " + cp.size());
+        }
+        Verification<Void> included = Proofs.verifyInclusion(p.index(), cp.size(), Merkle.leafHash(e), p.hashes(), cp.root().raw());
+        if (!included.isOk()) {
+            return Verification.failed("entry " + p.index() + " is not in the checkpointed tree (the entry or a proof hash was altered): "
+                    + included.reason());
+        }
+        return Verification.ok(new ProvenEntry(p.index(), e, cp));
     }
 
     private static LogVerifier.Fetch fetcher(HttpClient http, URI prefix) {
@@ -1094,8 +1199,14 @@ public final class Ledger implements AutoCloseable {
         try {
             if (broken == null) {
                 publish();
+                if (witnessing != null) {
+                    witnessing.await(WITNESS_GRACE);
+                }
             }
         } finally {
+            if (witnessing != null) {
+                witnessing.close();
+            }
             try {
                 journal.close();
             } catch (IOException e) {

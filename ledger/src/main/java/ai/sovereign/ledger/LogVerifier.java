@@ -60,25 +60,11 @@ final class LogVerifier {
         if (!(key instanceof Verification.Ok<NoteVerifier>(NoteVerifier logKey))) {
             return Verification.failed(key.reason());
         }
-        Verification<Checkpoint> opened = Notes.open(note, List.of(logKey))
-                .then(o -> Checkpoint.parse(o.text()))
-                .then(c -> c.origin().equals(logKey.name()) ? Verification.ok(c)
-                        : Verification.failed("origin " + Notes.excerpt(c.origin()) + " is not the key's name " + Notes.excerpt(logKey.name())))
-                .context("checkpoint");
+        Verification<Checkpoint> opened = openCheckpoint(note, logKey, witnesses);
         if (!(opened instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
             return opened;
         }
-        for (String w : witnesses) {
-            Verification<NoteVerifier> wk = NoteVerifier.parse(w);
-            if (!(wk instanceof Verification.Ok<NoteVerifier>(NoteVerifier witness))) {
-                return Verification.failed("witness key: " + wk.reason());
-            }
-            Verification<Notes.Opened> cosigned = Notes.open(note, List.of(witness));
-            if (!cosigned.isOk()) {
-                return Verification.failed("checkpoint is not cosigned by witness " + witness.label() + ": " + cosigned.reason());
-            }
-        }
-        Tree tree = new Tree(fetch, decodeEntries);
+        Tree tree = new Tree(fetch, decodeEntries, cp);
         for (TilePath bundle : TilePath.entryBundles(cp.size())) {
             String bad = tree.addBundle(bundle);
             if (bad != null) {
@@ -115,6 +101,60 @@ final class LogVerifier {
         return Verification.ok(cp);
     }
 
+    /**
+     * Opens a signed checkpoint: a valid signature by {@code logKey}, the origin equal to the key's name, and a valid
+     * cosignature by each of {@code witnesses} (cosigner verifier keys).
+     */
+    static Verification<Checkpoint> openCheckpoint(byte[] note, NoteVerifier logKey, List<String> witnesses) {
+        Verification<Checkpoint> opened = Notes.open(note, List.of(logKey))
+                .then(o -> Checkpoint.parse(o.text()))
+                .then(c -> c.origin().equals(logKey.name()) ? Verification.ok(c)
+                        : Verification.failed("origin " + Notes.excerpt(c.origin()) + " is not the key's name " + Notes.excerpt(logKey.name())))
+                .context("checkpoint");
+        if (!opened.isOk()) {
+            return opened;
+        }
+        for (String w : witnesses) {
+            Verification<NoteVerifier> wk = NoteVerifier.parse(w);
+            if (!(wk instanceof Verification.Ok<NoteVerifier>(NoteVerifier witness))) {
+                return Verification.failed("witness key: " + wk.reason());
+            }
+            Verification<Notes.Opened> cosigned = Notes.open(note, List.of(witness));
+            if (!cosigned.isOk()) {
+                return Verification.failed("checkpoint is not cosigned by witness " + witness.label() + ": " + cosigned.reason());
+            }
+        }
+        return opened;
+    }
+
+    static Verification<Checkpoint> openCheckpoint(String note, NoteVerifier logKey, List<String> witnesses) {
+        return openCheckpoint(note.getBytes(StandardCharsets.UTF_8), logKey, witnesses);
+    }
+
+    /** Entry {@code index} of a tree of {@code size}, read from its entry bundle (framing checked up to it). */
+    static Verification<byte[]> entry(Fetch fetch, long index, long size) throws IOException {
+        long n = index / TilePath.WIDTH;
+        TilePath bundle = new TilePath(TilePath.ENTRIES, n, (int) Math.min(TilePath.WIDTH, size - n * TilePath.WIDTH));
+        byte[] data = fetch.get(bundle.path());
+        if (data == null) {
+            return Verification.failed(bundle.path() + " is missing");
+        }
+        ByteBuffer b = ByteBuffer.wrap(data);
+        for (long i = n * TilePath.WIDTH; ; i++) {
+            if (b.remaining() < 2) {
+                return Verification.failed(bundle.path() + " ends before entry " + index);
+            }
+            int len = b.getShort() & 0xffff;
+            if (b.remaining() < len) {
+                return Verification.failed(bundle.path() + ": entry " + i + " (" + len + " bytes) runs past the end of the bundle");
+            }
+            if (i == index) {
+                return Verification.ok(Arrays.copyOfRange(data, b.position(), b.position() + len));
+            }
+            b.position(b.position() + len);
+        }
+    }
+
     static TileMath.FileTiles tiles(Fetch fetch) {
         return path -> {
             try {
@@ -133,13 +173,15 @@ final class LogVerifier {
     private static final class Tree {
         final Fetch fetch;
         final boolean decodeEntries;
+        final Checkpoint cp;
         final byte[][] level = new byte[LEVELS][TilePath.WIDTH * Hash.SIZE];
         final int[] count = new int[LEVELS];
         final long[] tile = new long[LEVELS];
 
-        Tree(Fetch fetch, boolean decodeEntries) {
+        Tree(Fetch fetch, boolean decodeEntries, Checkpoint cp) {
             this.fetch = fetch;
             this.decodeEntries = decodeEntries;
+            this.cp = cp;
         }
 
         String addBundle(TilePath bundle) throws IOException {
@@ -215,12 +257,34 @@ final class LogVerifier {
             if (mismatch >= 0) {
                 int i = mismatch / Hash.SIZE;
                 long index = t.index() * TilePath.WIDTH + i;
+                byte[] held = Arrays.copyOfRange(published, i * Hash.SIZE, (i + 1) * Hash.SIZE);
+                byte[] computed = Arrays.copyOfRange(level[t.level()], i * Hash.SIZE, (i + 1) * Hash.SIZE);
+                if (t.level() == 0 && signedTreeHolds(index, held)) {
+                    // The tile's hash is the one the signature covers, so the entry is what changed.
+                    TilePath bundle = new TilePath(TilePath.ENTRIES, t.index(), t.width());
+                    return bundle.path() + ": entry " + index + " was altered: its leaf hash is " + Proofs.b64(computed)
+                            + ", but the signed tree holds " + Proofs.b64(held) + " there (" + t.path() + " hash " + i
+                            + ", proven against the checkpoint's root)";
+                }
                 String from = t.level() == 0 ? "the leaf hash of entry " + index
                         : "the root of " + new TilePath(t.level() - 1, index, TilePath.WIDTH).path();
-                return t.path() + ": hash " + i + " is " + Proofs.b64(Arrays.copyOfRange(published, i * Hash.SIZE, (i + 1) * Hash.SIZE))
-                        + ", not " + from + " (" + Proofs.b64(Arrays.copyOfRange(level[t.level()], i * Hash.SIZE, (i + 1) * Hash.SIZE)) + ")";
+                return t.path() + ": hash " + i + " is " + Proofs.b64(held) + ", not " + from + " (" + Proofs.b64(computed) + ")";
             }
             return null;
+        }
+
+        /**
+         * Whether the published tiles prove {@code leafHash} to be leaf {@code index} under the checkpoint's signed root
+         * (an inclusion proof built from them). Decides whose fault a level-0 mismatch is: the bundle's, when the tile's
+         * hash is the signed one; otherwise the tile's.
+         */
+        private boolean signedTreeHolds(long index, byte[] leafHash) {
+            try {
+                List<byte[]> proof = Proofs.inclusion(TileMath.source(tiles(fetch), cp.size()), index, cp.size());
+                return Proofs.verifyInclusion(index, cp.size(), leafHash, proof, cp.root().raw()).isOk();
+            } catch (LedgerException | IllegalArgumentException | IllegalStateException e) {
+                return false; // a tile the proof needs is missing or malformed: the tiles cannot vouch for the entry
+            }
         }
 
         /** The right-edge tiles, all a root needs (every node of the root's decomposition lies in them). */

@@ -21,6 +21,26 @@ import java.util.List;
  *       witness, which must accept {@code old 0} with an empty proof (C2SP tlog-witness), handles
  *       that case before calling this.</li>
  * </ul>
+ *
+ * <h2>Subtree proofs</h2>
+ * draft-ietf-plants-merkle-tree-certs (§4.3, §4.4) proves facts about a <em>subtree</em> {@code [start, end)}:
+ * a range that is one node of some tree, i.e. {@code start} is a multiple of the smallest power of two
+ * at least {@code end - start} ({@code start = 0} always qualifies). Its hash is {@code MTH(D[start..end))}.
+ * <ul>
+ *   <li><b>Subtree inclusion</b>: leaf {@code index} is in the subtree with hash {@code root}. Because the
+ *       subtree is aligned, its shape is that of a tree of {@code end - start} leaves, so the proof is the
+ *       RFC 9162 inclusion proof of leaf {@code index - start} in it.</li>
+ *   <li><b>Subtree consistency</b>: the subtree with hash {@code subRoot} is part of the tree of
+ *       {@code size} with root {@code root}. When {@code end = size}, the subtree lies on the tree's
+ *       right border and the proof is the left siblings from it up to the root. Otherwise the proof is
+ *       (unless the subtree is perfect) the hash of the largest perfect subtree ending at {@code end},
+ *       then that node's inclusion path in the tree: the verifier rebuilds {@code subRoot} from the
+ *       proof's nodes inside the subtree and {@code root} from all of them, as RFC 9162 §2.1.4.2 does
+ *       for {@code start = 0}.</li>
+ * </ul>
+ * The vectors are transparency-dev/merkle's {@code testdata/subtree*}; as there, an empty subtree
+ * ({@code start = end <= size}, hash {@code SHA-256("")}, empty proof) is consistent with every tree,
+ * and a subtree that is the whole tree needs an empty proof and equal roots, compared as given.
  */
 final class Proofs {
     private Proofs() {}
@@ -96,6 +116,82 @@ final class Proofs {
         }
     }
 
+    /** The inclusion proof of leaf {@code index} in the subtree {@code [start, end)}, leaf's sibling first. */
+    static List<byte[]> subtreeInclusion(HashSource src, long index, long start, long end) {
+        String bad = start < 0 ? "negative subtree start " + start : subtreeProblem(start, end);
+        if (bad != null || index < start || index >= end) {
+            throw new IllegalArgumentException(bad != null ? bad : "leaf index " + index + " is outside the subtree [" + start + ", " + end + ")");
+        }
+        List<byte[]> out = new ArrayList<>();
+        path(src, index, start, end, out);
+        return out;
+    }
+
+    /** The consistency proof from the subtree {@code [start, end)} to the tree of {@code size} (see the class comment). */
+    static List<byte[]> subtreeConsistency(HashSource src, long start, long end, long size) {
+        String bad = start < 0 ? "negative subtree start " + start : subtreeProblem(start, end);
+        if (bad != null || end > size) {
+            throw new IllegalArgumentException(bad != null ? bad : "subtree [" + start + ", " + end + ") ends beyond the tree size " + size);
+        }
+        List<byte[]> out = new ArrayList<>();
+        if (start == end || (start == 0 && end == size)) {
+            return out;
+        }
+        if (end == size) {
+            // The subtree is a node on the right border: one left sibling per 1 bit of start above its height.
+            long left = start;
+            for (int h = 64 - Long.numberOfLeadingZeros((end - 1) ^ start); left > 0; h++) {
+                if ((start >>> h & 1) == 1) {
+                    out.add(subtree(src, left - (1L << h), left));
+                    left -= 1L << h;
+                }
+            }
+            return out;
+        }
+        int height = Long.numberOfTrailingZeros(end - start);
+        long last = end - (1L << height); // [last, end): the largest perfect subtree ending at end
+        if (end - start != 1L << height) {
+            out.add(subtree(src, last, end));
+        }
+        nodePath(src, last, height, 0, size, out);
+        return out;
+    }
+
+    /** The inclusion path of the perfect node {@code [x, x + 2^height)} within {@code [a, b)}, lowest first. */
+    private static void nodePath(HashSource src, long x, int height, long a, long b, List<byte[]> out) {
+        if (b - a == 1L << height) {
+            return;
+        }
+        long k = Merkle.split(b - a);
+        if (x < a + k) {
+            nodePath(src, x, height, a, a + k, out);
+            out.add(subtree(src, a + k, b));
+        } else {
+            nodePath(src, x, height, a + k, b, out);
+            out.add(subtree(src, a, a + k));
+        }
+    }
+
+    /**
+     * Null when {@code [start, end)} is a subtree (a node of some tree: {@code start} a multiple of the smallest
+     * power of two at least {@code end - start}), else why not. Both bounds must be non-negative.
+     */
+    static String subtreeProblem(long start, long end) {
+        if (start > end) {
+            return "[" + start + ", " + end + ") is not a subtree: its start is after its end";
+        }
+        long n = end - start;
+        if (start == 0 || n == 0) {
+            return null;
+        }
+        long ceiling = n == 1 ? 1 : Long.highestOneBit(n - 1) << 1;
+        if ((start & (ceiling - 1)) != 0) {
+            return "[" + start + ", " + end + ") is not a subtree: its start " + start + " is not a multiple of " + ceiling
+                    + ", the smallest power of two at least its size " + n;
+        }
+        return null;
+    }
+
     // ---------------------------------------------------------------- verification
 
     /** The number of hashes in the inclusion proof of {@code index} in a tree of {@code size}. */
@@ -120,14 +216,37 @@ final class Proofs {
         if (index >= size) {
             return Verification.failed("leaf index " + index + " is not below tree size " + size);
         }
+        return chainInclusion(index, size, leafHash, proof, root, "leaf " + index + " of a tree of " + size);
+    }
+
+    /**
+     * Is {@code leafHash} leaf {@code index} of the subtree {@code [start, end)} whose hash is {@code root}? The
+     * subtree is aligned, so this is the inclusion of leaf {@code index - start} in a tree of {@code end - start}.
+     */
+    static Verification<Void> verifySubtreeInclusion(long index, long start, long end, byte[] leafHash, List<byte[]> proof, byte[] root) {
+        if (index < 0 || start < 0 || end < 0) {
+            return Verification.failed("negative leaf index or subtree bound (leaf " + index + ", subtree [" + start + ", " + end
+                    + ")); positions are below 2^63");
+        }
+        String bad = subtreeProblem(start, end);
+        if (bad != null) {
+            return Verification.failed(bad);
+        }
+        if (index < start || index >= end) {
+            return Verification.failed("leaf index " + index + " is outside the subtree [" + start + ", " + end + ")");
+        }
+        return chainInclusion(index - start, end - start, leafHash, proof, root, "leaf " + index + " of the subtree [" + start + ", " + end + ")");
+    }
+
+    /** The RFC 9162 loop for leaf {@code index} (0 <= index < size) of a tree shaped like one of {@code size}; {@code what} names the leaf in messages. */
+    private static Verification<Void> chainInclusion(long index, long size, byte[] leafHash, List<byte[]> proof, byte[] root, String what) {
         String bad = lengths("leaf hash", leafHash, "root", root, proof);
         if (bad != null) {
             return Verification.failed(bad);
         }
         int want = inclusionLength(index, size);
         if (proof.size() != want) {
-            return Verification.failed("inclusion proof has " + proof.size() + " hashes; leaf " + index
-                    + " of a tree of " + size + " needs " + want);
+            return Verification.failed("inclusion proof has " + proof.size() + " hashes; " + what + " needs " + want);
         }
         long fn = index;
         long sn = size - 1;
@@ -146,11 +265,10 @@ final class Proofs {
             sn >>>= 1;
         }
         if (sn != 0) {
-            return Verification.failed("inclusion proof too short for leaf " + index + " of a tree of " + size);
+            return Verification.failed("inclusion proof too short for " + what);
         }
         if (!MessageDigest.isEqual(r, root)) {
-            return Verification.failed("inclusion proof for leaf " + index + " of a tree of " + size
-                    + " computes root " + b64(r) + ", not the expected " + b64(root));
+            return Verification.failed("inclusion proof for " + what + " computes root " + b64(r) + ", not the expected " + b64(root));
         }
         return Verification.ok();
     }
@@ -234,6 +352,105 @@ final class Proofs {
                     + b64(sr) + ", not the expected " + b64(root2));
         }
         return Verification.ok();
+    }
+
+    /**
+     * Is the subtree {@code [start, end)} with hash {@code subRoot} part of the tree of {@code size} with root
+     * {@code root}? Ported in substance from transparency-dev/merkle {@code VerifySubtreeConsistency} (see the class
+     * comment): the proof is split where the paths to leaves {@code end - 1} and {@code size - 1} diverge; the part
+     * below that fork plus the border hashes inside the subtree rebuild {@code subRoot}, all of it rebuilds {@code root}.
+     */
+    static Verification<Void> verifySubtreeConsistency(long start, long end, long size, List<byte[]> proof, byte[] subRoot, byte[] root) {
+        String range = "subtree [" + start + ", " + end + ")";
+        if (start < 0 || end < 0 || size < 0) {
+            return Verification.failed("negative subtree bound or tree size (" + range + ", size " + size + "); positions are below 2^63");
+        }
+        String bad = subtreeProblem(start, end);
+        if (bad != null) {
+            return Verification.failed(bad);
+        }
+        if (end > size) {
+            return Verification.failed(range + " ends beyond the tree size " + size);
+        }
+        if (start == end) {
+            if (!proof.isEmpty()) {
+                return Verification.failed("the " + range + " is empty: its consistency proof must be empty, not " + proof.size() + " hashes");
+            }
+            if (!MessageDigest.isEqual(subRoot, Merkle.EMPTY_ROOT)) {
+                return Verification.failed("the empty " + range + " must have root " + b64(Merkle.EMPTY_ROOT) + ", not " + b64(subRoot));
+            }
+            return Verification.ok(); // the empty subtree is part of every tree
+        }
+        if (start == 0 && end == size) {
+            if (!proof.isEmpty()) {
+                return Verification.failed(range + " is the whole tree: its consistency proof must be empty, not " + proof.size() + " hashes");
+            }
+            if (!MessageDigest.isEqual(subRoot, root)) {
+                return Verification.failed(range + " is the whole tree, but its root " + b64(subRoot) + " is not the tree's root " + b64(root));
+            }
+            return Verification.ok();
+        }
+        if (proof.isEmpty()) {
+            return Verification.failed("empty consistency proof from " + range + " to size " + size);
+        }
+        bad = lengths("subtree root", subRoot, "root", root, proof);
+        if (bad != null) {
+            return Verification.failed(bad);
+        }
+        String what = "consistency proof from " + range + " to size " + size;
+        if (end == size) {
+            // The subtree is a node on the right border: chain its left siblings up to the root.
+            int height = 64 - Long.numberOfLeadingZeros((end - 1) ^ start);
+            int want = Long.bitCount(start >>> height);
+            if (proof.size() != want) {
+                return Verification.failed("consistency proof has " + proof.size() + " hashes; " + range + " in a tree of " + size + " needs " + want);
+            }
+            byte[] r = subRoot;
+            for (byte[] c : proof) {
+                r = Merkle.nodeHash(c, r);
+            }
+            return MessageDigest.isEqual(r, root) ? Verification.ok()
+                    : Verification.failed(what + " computes root " + b64(r) + ", not the expected " + b64(root));
+        }
+        int fork = 64 - Long.numberOfLeadingZeros((end - 1) ^ (size - 1)); // where the paths to end-1 and size-1 diverge
+        int border = Long.bitCount((end - 1) >>> fork);
+        int shift = Long.numberOfTrailingZeros(end - start);                // height of the largest perfect subtree ending at end
+        int inner = fork - shift;                                           // >= 1, because end < size
+        boolean perfect = end - start == 1L << shift;
+        int want = (perfect ? 0 : 1) + inner + border;
+        if (proof.size() != want) {
+            return Verification.failed("consistency proof has " + proof.size() + " hashes; " + range + " in a tree of " + size + " needs " + want);
+        }
+        // A perfect subtree is its own seed (the verifier knows its hash); otherwise the proof's first hash is.
+        byte[] seed = perfect ? subRoot : proof.getFirst();
+        List<byte[]> p = perfect ? proof : proof.subList(1, proof.size());
+        long mask = (end - 1) >>> shift;
+        if (!perfect) {
+            int height = 64 - Long.numberOfLeadingZeros((end - 1) ^ start);
+            int subInner = Math.min(height, fork) - shift;
+            int subBorder = Math.max(0, border - Long.bitCount((end - 1) >>> height));
+            byte[] r1 = seed;
+            for (int i = 0; i < subInner; i++) {
+                if ((mask >>> i & 1) == 1) { // only left siblings lie inside the subtree
+                    r1 = Merkle.nodeHash(p.get(i), r1);
+                }
+            }
+            for (int i = inner; i < inner + subBorder; i++) {
+                r1 = Merkle.nodeHash(p.get(i), r1);
+            }
+            if (!MessageDigest.isEqual(r1, subRoot)) {
+                return Verification.failed(what + " computes subtree root " + b64(r1) + ", not the expected " + b64(subRoot));
+            }
+        }
+        byte[] r2 = seed;
+        for (int i = 0; i < inner; i++) {
+            r2 = (mask >>> i & 1) == 0 ? Merkle.nodeHash(r2, p.get(i)) : Merkle.nodeHash(p.get(i), r2);
+        }
+        for (int i = inner; i < p.size(); i++) {
+            r2 = Merkle.nodeHash(p.get(i), r2);
+        }
+        return MessageDigest.isEqual(r2, root) ? Verification.ok()
+                : Verification.failed(what + " computes root " + b64(r2) + ", not the expected " + b64(root));
     }
 
     private static String lengths(String aName, byte[] a, String bName, byte[] b, List<byte[]> proof) {

@@ -93,41 +93,61 @@ public final class Witness {
         return List.copyOf(logs.keySet());
     }
 
-    /** Handles one {@code add-checkpoint} request body. */
-    public Result addCheckpoint(byte[] body) {
+    /** An {@code add-checkpoint} body as parsed, before any key is consulted. */
+    record Request(long old, List<byte[]> proof, String note, Notes.Parsed parsed, Checkpoint checkpoint) {}
+
+    /**
+     * Parses an {@code add-checkpoint} body: {@code old <size>}, 0 to 63 base64 proof hashes, an empty line, a
+     * checkpoint note. Every failure here is a 400 (malformed request).
+     */
+    static Verification<Request> parse(byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8);
         if (!Arrays.equals(text.getBytes(StandardCharsets.UTF_8), body)) {
-            return new Refused(400, "the request is not UTF-8");
+            return Verification.failed("the request is not UTF-8");
         }
         int blank = text.indexOf("\n\n");
         if (!text.startsWith("old ") || blank < 0) {
-            return new Refused(400, "the request must be 'old <size>', the proof lines, an empty line, then the checkpoint");
+            return Verification.failed("the request must be 'old <size>', the proof lines, an empty line, then the checkpoint");
         }
         String[] head = text.substring(0, blank).split("\n", -1);
         long old = Checkpoint.decimalSize(head[0].substring(4));
         if (old < 0) {
-            return new Refused(400, "malformed old size " + Notes.excerpt(head[0].substring(4)));
+            return Verification.failed("malformed old size " + Notes.excerpt(head[0].substring(4)));
         }
         if (head.length - 1 > MAX_PROOF_HASHES) {
-            return new Refused(400, "a consistency proof has at most " + MAX_PROOF_HASHES + " hashes, not " + (head.length - 1));
+            return Verification.failed("a consistency proof has at most " + MAX_PROOF_HASHES + " hashes, not " + (head.length - 1));
         }
         List<byte[]> proof = new ArrayList<>();
         for (int i = 1; i < head.length; i++) {
             byte[] h = Notes.decodeBase64(head[i]);
             if (h == null || h.length != Hash.SIZE) {
-                return new Refused(400, "proof line " + i + " is not the base64 of a 32-byte hash");
+                return Verification.failed("proof line " + i + " is not the base64 of a 32-byte hash");
             }
             proof.add(h);
         }
         String note = text.substring(blank + 2);
         Verification<Notes.Parsed> parsed = Notes.parse(note);
         if (!(parsed instanceof Verification.Ok<Notes.Parsed>(Notes.Parsed p))) {
-            return new Refused(400, "checkpoint: " + parsed.reason());
+            return Verification.failed("checkpoint: " + parsed.reason());
         }
         Verification<Checkpoint> cpv = Checkpoint.parse(p.text());
         if (!(cpv instanceof Verification.Ok<Checkpoint>(Checkpoint cp))) {
-            return new Refused(400, "checkpoint: " + cpv.reason());
+            return Verification.failed("checkpoint: " + cpv.reason());
         }
+        return Verification.ok(new Request(old, List.copyOf(proof), note, p, cp));
+    }
+
+    /** Handles one {@code add-checkpoint} request body. */
+    public Result addCheckpoint(byte[] body) {
+        Verification<Request> parsed = parse(body);
+        if (!(parsed instanceof Verification.Ok<Request>(Request request))) {
+            return new Refused(400, parsed.reason());
+        }
+        long old = request.old();
+        List<byte[]> proof = request.proof();
+        String note = request.note();
+        Notes.Parsed p = request.parsed();
+        Checkpoint cp = request.checkpoint();
         NoteVerifier logKey = logs.get(cp.origin());
         if (logKey == null) {
             return new Refused(404, "unknown log " + Notes.excerpt(cp.origin()));

@@ -11,6 +11,12 @@ import org.junit.jupiter.api.Test;
 /** C2SP tlog-checkpoint bodies, the Go sumdb tree note golden and bad trees, and tile paths. */
 class CheckpointTest {
 
+    /**
+     * golang/mod {@code tlog-vectors.json}: the tree note golden, bad trees and the empty tree. Its
+     * {@code recordFormat} (Go sumdb's {@code FormatRecord}, {@code "<id>\n<text>\n"}) is deliberately not
+     * consumed: it is the go.sum database's own leaf content, and this log's leaves are the binary entries of
+     * {@code ledger/ENTRY-FORMAT.md}, hashed as RFC 9162 leaves ({@link MerkleTest} covers that hashing).
+     */
     @Test
     void goTreeNoteGolden() {
         JsonNode t = Vectors.json("golang-mod-sumdb/tlog-vectors.json");

@@ -17,6 +17,7 @@ import java.util.List;
  * {@code r<round>-t<thread>-<seq>} ({@code args[3]} is the round). It reports on stdout, one line per
  * event, each written with one unbuffered write, so the parent sees a line only once it happened:
  * <pre>
+ * OPENING                      the JVM is up; Ledger.open (recovery, journal reset, first publish) starts now
  * READY                        the ledger is open (recovery done)
  * ACK &lt;index&gt; &lt;payload&gt;        append returned (the entry is durable)
  * CP &lt;base64(note)&gt;             Ledger.checkpoint() returned a new published checkpoint
@@ -42,6 +43,7 @@ public final class CrashAppender {
         String origin = args[2];
         String round = args[3];
         int threads = Integer.parseInt(args[4]);
+        line("OPENING");
         Ledger ledger = Ledger.open(dir, key, origin, new Ledger.Options(4096, Duration.ofMillis(20), Duration.ofMillis(1)));
         line("READY");
         List<Thread> ts = new ArrayList<>();

@@ -26,7 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 4: a child process ({@link CrashAppender}) appending from 16 threads is killed with SIGKILL
- * at a random moment, 50 times, on one directory. After each kill:
+ * at a random moment, 50 times, on one directory. In 10 of the rounds the kill comes at a random
+ * moment from 0 to 1.25 times the last measured {@link Ledger#open} after the child starts it, so it
+ * lands anywhere in recovery (journal replay and reset, tile rewrites, the first publish) or in the
+ * first appends. After each kill:
  * <ol>
  *   <li>the directory as the child left it verifies ({@link Ledger#verify}) against the newest
  *       checkpoint the child reported (published state is self-consistent even before recovery);</li>
@@ -35,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@link Ledger#tile} entry bundles;</li>
  *   <li>every checkpoint ever reported is consistent with the recovered tree: same root at equal
  *       size, otherwise a consistency proof from its size to the current size verifies;</li>
- *   <li>after close (which publishes), the whole log verifies again against the oldest and the
- *       newest reported checkpoints of the round.</li>
+ *   <li>after close (which publishes), the whole log verifies again, on its own, against the newest
+ *       checkpoint ever reported, and against the oldest and newest of the round: every round, also
+ *       one that reported no checkpoint.</li>
  * </ol>
  * The seed is printed; rerun one with {@code -Dcrash.seed=<seed>}.
  */
@@ -44,11 +48,13 @@ class LedgerCrashTest {
     private static final String ORIGIN = "factory.example.kr/ledger";
     private static final int ROUNDS = 50;
     private static final int THREADS = 16;
+    /** Rounds whose kill lands during recovery: every fifth. */
+    private static final int EARLY_EVERY = 5;
 
     @TempDir
     Path tmp;
 
-    private record ChildOutput(List<String> lines, String stderr, boolean exitedOnItsOwn) {}
+    private record ChildOutput(List<String> lines, String stderr, boolean exitedOnItsOwn, boolean ready, long openMs) {}
 
     @Test
     void survivesFiftySigkillsUnderConcurrentAppends() throws Exception {
@@ -65,23 +71,34 @@ class LedgerCrashTest {
         long checkpointChecks = 0;
         long ackChecks = 0;
         int tornTails = 0;
+        int killedInRecovery = 0;
         long maxSize = 0;
+        long openMs = 100;
 
         for (int round = 0; round < ROUNDS; round++) {
-            int runMs = 50 + rnd.nextInt(351);
-            ChildOutput out = runAndKill(dir, key, round, runMs);
-            String where = "round " + round + " (seed " + seed + ", killed after " + runMs + " ms)";
+            boolean early = round % EARLY_EVERY == 2 && round > 0;
+            int runMs = early ? rnd.nextInt((int) (openMs * 5 / 4) + 1) : 50 + rnd.nextInt(351);
+            ChildOutput out = runAndKill(dir, key, round, runMs, early);
+            String where = "round " + round + " (seed " + seed + ", killed " + runMs + " ms after " + (early ? "opening" : "ready") + ")";
             if (out.exitedOnItsOwn() || out.stderr().contains("Exception")) {
                 fail(where + ": the child failed before the kill:\n" + out.stderr());
             }
-            assertTrue(!out.lines().isEmpty() && out.lines().getFirst().equals("READY"), where + ": child never got ready:\n" + out.stderr());
-            if (vkey == null) {
+            assertTrue(early || out.ready(), where + ": child never got ready:\n" + out.stderr());
+            if (!out.ready()) {
+                killedInRecovery++;
+            } else if (!early) {
+                openMs = out.openMs();
+            }
+            if (vkey == null && Files.exists(dir.resolve("vkey"))) {
                 vkey = Files.readString(dir.resolve("vkey"), StandardCharsets.UTF_8).strip();
             }
 
             List<String> roundCps = new ArrayList<>();
             int roundAcks = 0;
-            for (String line : out.lines().subList(1, out.lines().size())) {
+            for (String line : out.lines()) {
+                if (line.equals("OPENING") || line.equals("READY")) {
+                    continue;
+                }
                 if (line.startsWith("ACK ")) {
                     String[] p = line.split(" ", 3);
                     long index = Long.parseLong(p[1]);
@@ -102,12 +119,14 @@ class LedgerCrashTest {
             // 1. The directory exactly as the kill left it: published tiles and checkpoint verify,
             //    and extend the newest checkpoint the child reported.
             String newest = roundCps.isEmpty() ? null : roundCps.getLast();
+            assertTrue(vkey != null && Files.exists(dir.resolve("checkpoint")), where + ": no checkpoint on disk");
             Verification<Checkpoint> before = Ledger.verify(dir, vkey, newest);
             assertTrue(before.isOk(), where + ": the killed log does not verify: " + reason(before));
 
             // 2. Recovery, then every acknowledged entry ever.
             long size;
             try (Ledger l = Ledger.open(dir, key, ORIGIN)) {
+                vkey = l.verifierKey();
                 if (l.repairedBytes() > 0) {
                     tornTails++;
                 }
@@ -140,26 +159,41 @@ class LedgerCrashTest {
                 }
             }
 
-            // 4. After a clean close (which publishes), the whole log verifies against the round's checkpoints.
-            if (!roundCps.isEmpty()) {
-                for (String trusted : List.of(roundCps.getFirst(), roundCps.getLast())) {
-                    Verification<Checkpoint> after = Ledger.verify(dir, vkey, trusted);
-                    assertTrue(after.isOk(), where + ": the reopened log does not verify: " + reason(after));
-                }
+            // 4. After a clean close (which publishes), the whole log verifies: on its own, against the newest
+            //    checkpoint ever reported, and against the round's first and last (every round, with or without them).
+            List<String> trusted = new ArrayList<>();
+            trusted.add(null);
+            if (!checkpoints.isEmpty()) {
+                trusted.add(checkpoints.stream().reduce((a, b) -> b).orElseThrow());
             }
-            System.out.printf("round %2d: killed after %3d ms, %5d acks, %3d checkpoints, size %d%n",
-                    round, runMs, roundAcks, roundCps.size(), size);
+            if (!roundCps.isEmpty()) {
+                trusted.add(roundCps.getFirst());
+                trusted.add(roundCps.getLast());
+            }
+            for (String t : trusted) {
+                Verification<Checkpoint> after = Ledger.verify(dir, vkey, t);
+                assertTrue(after.isOk(), where + ": the reopened log does not verify" + (t == null ? "" : " against a reported checkpoint")
+                        + ": " + reason(after));
+                assertEquals(size, after.orThrow().size(), where + ": the published checkpoint after close is not the recovered size");
+            }
+            System.out.printf("round %2d: killed %3d ms after %s, %5d acks, %3d checkpoints, size %d%n", round, runMs,
+                    early ? (out.ready() ? "opening (ready after " + out.openMs() + " ms)" : "opening (in recovery)")
+                            : "ready (open took " + out.openMs() + " ms)", roundAcks, roundCps.size(), size);
         }
 
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         System.out.printf("LedgerCrashTest: %d rounds in %d ms, %d acknowledged entries (%d ack checks), %d checkpoints (%d checks), "
-                + "%d torn tails cut, final size %d%n", ROUNDS, ms, acked.size(), ackChecks, checkpoints.size(), checkpointChecks, tornTails, maxSize);
+                + "%d torn tails cut, %d kills before READY, final size %d%n", ROUNDS, ms, acked.size(), ackChecks, checkpoints.size(),
+                checkpointChecks, tornTails, killedInRecovery, maxSize);
         assertTrue(acked.size() > ROUNDS, "the child barely appended: " + acked.size() + " acknowledged entries");
         assertTrue(checkpoints.size() > ROUNDS / 2, "the child barely published: " + checkpoints.size() + " checkpoints");
     }
 
-    /** Starts the child, waits for READY, lets it append for {@code runMs}, SIGKILLs it, and returns all it printed. */
-    private static ChildOutput runAndKill(Path dir, Path key, int round, int runMs) throws Exception {
+    /**
+     * Starts the child, waits for READY (or, {@code early}, for OPENING), lets it run for {@code runMs}, SIGKILLs it,
+     * and returns all it printed.
+     */
+    private static ChildOutput runAndKill(Path dir, Path key, int round, int runMs, boolean early) throws Exception {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path stderr = Files.createTempFile(dir.getParent(), "child-", ".err");
         Process p = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1",
@@ -170,14 +204,23 @@ class LedgerCrashTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Object ready = new Object();
         boolean[] isReady = {false};
+        boolean[] isOpening = {false};
+        long[] openedAt = {0, -1};
         Thread reader = Thread.ofPlatform().name("child-stdout").start(() -> {
             try (InputStream in = p.getInputStream()) {
                 byte[] b = new byte[65536];
                 for (int n; (n = in.read(b)) > 0; ) {
                     synchronized (ready) {
                         buf.write(b, 0, n);
-                        if (!isReady[0] && buf.toString(StandardCharsets.UTF_8).startsWith("READY\n")) {
+                        String sofar = buf.toString(StandardCharsets.UTF_8);
+                        if (!isOpening[0] && sofar.startsWith("OPENING\n")) {
+                            isOpening[0] = true;
+                            openedAt[0] = System.nanoTime();
+                            ready.notifyAll();
+                        }
+                        if (!isReady[0] && sofar.startsWith("OPENING\nREADY\n")) {
                             isReady[0] = true;
+                            openedAt[1] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAt[0]);
                             ready.notifyAll();
                         }
                     }
@@ -193,12 +236,13 @@ class LedgerCrashTest {
         boolean exitedOnItsOwn;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            boolean[] waitFor = early ? isOpening : isReady;
             synchronized (ready) {
-                while (!isReady[0] && p.isAlive() && System.nanoTime() < deadline) {
-                    ready.wait(100);
+                while (!waitFor[0] && p.isAlive() && System.nanoTime() < deadline) {
+                    ready.wait(early ? 1 : 100);
                 }
             }
-            if (isReady[0]) {
+            if (waitFor[0]) {
                 Thread.sleep(runMs);
             }
             exitedOnItsOwn = !p.isAlive();
@@ -213,7 +257,11 @@ class LedgerCrashTest {
         String all = buf.toString(StandardCharsets.UTF_8);
         int end = all.lastIndexOf('\n');
         List<String> lines = end < 0 ? List.of() : List.of(all.substring(0, end).split("\n"));
-        return new ChildOutput(lines, err, exitedOnItsOwn);
+        long opened;
+        synchronized (ready) {
+            opened = openedAt[1];
+        }
+        return new ChildOutput(lines, err, exitedOnItsOwn, lines.contains("READY"), opened);
     }
 
     /** All entries of the first {@code size}, read back from the entry bundles the ledger serves. */

@@ -190,6 +190,27 @@ class LedgerTest {
         assertTrue(Ledger.verify(dir(), vkey, null).isOk());
     }
 
+    /** Recovery refuses a journal damaged in the middle (acknowledged entries after it) instead of cutting it there. */
+    @Test
+    void recoveryRefusesAJournalDamagedInTheMiddle() throws IOException {
+        try (Ledger l = open()) {
+            appendAll(l, 0, 100);
+        }
+        Path journal = dir().resolve("journal");
+        int at = Journal.HEADER;
+        for (int i = 0; i < 40; i++) {
+            at += 2 + entry(i).length + 4;
+        }
+        byte[] b = Files.readAllBytes(journal);
+        b[at + 2] ^= 1; // the first byte of entry 40
+        Files.write(journal, b);
+        LedgerException e = assertThrows(LedgerException.class, this::open);
+        assertTrue(e.getMessage().startsWith("cannot open the ledger in " + dir() + ": ") || e.getMessage().startsWith(journal.toAbsolutePath().toString()),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("record 40 (at byte " + at + ") is damaged, but record 41 after it"), e.getMessage());
+        assertTrue(e.getMessage().contains("refusing to start"), e.getMessage());
+    }
+
     @Test
     void groupCommitBatchesByTimeWhileAppendersAreBusyButNeverHoldsALoneAppender() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> new Ledger.Options(16, Duration.ofSeconds(1), Duration.ofSeconds(2)));
@@ -213,6 +234,40 @@ class LedgerTest {
                 assertEquals(105 + i, spaced.get(i).join());
             }
             assertTrue(l.commits() - before <= 3, "50 spaced appends took " + (l.commits() - before) + " commits");
+        }
+    }
+
+    /** The commit observer sees each batch before its fsync and its durable size before the appends complete; its failure is a write failure. */
+    @Test
+    void aCommitObserverSeesDurabilityBeforeAcknowledgementAndItsFailureStopsTheLedger() {
+        List<Long> durable = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean();
+        Ledger.CommitObserver observer = new Ledger.CommitObserver() {
+            @Override
+            public void syncing(long first, int count) throws IOException {
+                if (fail.get()) {
+                    throw new IOException("simulated disk failure at entry " + first);
+                }
+            }
+
+            @Override
+            public void durable(long size) {
+                durable.add(size);
+            }
+        };
+        try (Ledger l = Ledger.open(dir(), key(), ORIGIN, FAST.withObserver(observer))) {
+            for (int i = 0; i < 3; i++) {
+                long index = l.append(entry(i));
+                assertTrue(durable.getLast() > index, "durable(" + durable.getLast() + ") before append " + index + " returned");
+            }
+            fail.set(true);
+            LedgerException e = assertThrows(LedgerException.class, () -> l.append(entry(3)));
+            assertEquals("the ledger stopped after a write failure (simulated disk failure at entry 3); reopen it to recover", e.getMessage());
+            assertThrows(LedgerException.class, () -> l.append(entry(4)), "and stays stopped");
+            assertEquals(3, l.size());
+        }
+        try (Ledger l = open()) {
+            assertEquals(3, l.size(), "reopened, it recovers what was durable");
         }
     }
 
@@ -321,12 +376,14 @@ class LedgerTest {
             String[] parts = proof.split("\n\n", 2);
             List<String> head = List.of(parts[0].split("\n"));
             assertEquals("c2sp.org/tlog-proof@v1", head.get(0));
-            assertEquals("index 257", head.get(1));
+            assertEquals("extra " + java.util.Base64.getEncoder().encodeToString(entry(257)), head.get(1), "the entry itself, from its bundle");
+            assertEquals("index 257", head.get(2));
             Checkpoint cp = Checkpoint.open(parts[1], vkey).orThrow();
-            List<Hash> hashes = head.subList(2, head.size()).stream().map(Hash::ofBase64).toList();
+            List<Hash> hashes = head.subList(3, head.size()).stream().map(Hash::ofBase64).toList();
             InclusionProof p = new InclusionProof(257, cp.size(), Hash.wrap(Merkle.leafHash(entry(257))), hashes);
             assertTrue(p.verify(cp.root()).isOk());
             assertEquals("index 300 is not below the checkpoint's size 300", Ledger.prove(prefix, 300, vkey).reason());
+            assertEquals(257, Ledger.verifyProof(proof.getBytes(StandardCharsets.UTF_8), null, vkey, List.of()).orThrow().index());
             assertTrue(Ledger.verify(java.net.URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/nothing/"), vkey, null)
                     .reason().equals("the log has no checkpoint"));
         } finally {
@@ -359,13 +416,38 @@ class LedgerTest {
         assertTrue(reason.contains(", not the leaf hash of entry 7 ("), reason);
     }
 
+    /** A flipped entry byte is the bundle's fault (the tile's hash is the signed one), in a full bundle and in the partial one. */
     @Test
-    void verifyNamesAFlippedBundleByte() throws IOException {
+    void verifyBlamesTheBundleForAFlippedEntryByte() throws IOException {
         String vkey = build(300);
         flipByte(dir().resolve("tile/entries/001.p/44"), 2);   // first byte of entry 256
         String reason = Ledger.verify(dir(), vkey, null).reason();
-        assertTrue(reason.startsWith("tile/0/001.p/44: hash 0 is "), reason);
-        assertTrue(reason.contains("not the leaf hash of entry 256"), reason);
+        assertTrue(reason.startsWith("tile/entries/001.p/44: entry 256 was altered: its leaf hash is "), reason);
+        assertTrue(reason.endsWith(" there (tile/0/001.p/44 hash 0, proven against the checkpoint's root)"), reason);
+        flipByte(dir().resolve("tile/entries/001.p/44"), 2);
+        assertTrue(Ledger.verify(dir(), vkey, null).isOk());
+        flipByte(dir().resolve("tile/entries/000"), 2 + entry(0).length + 2 + 3); // entry 1, fourth byte
+        reason = Ledger.verify(dir(), vkey, null).reason();
+        assertTrue(reason.startsWith("tile/entries/000: entry 1 was altered: its leaf hash is "), reason);
+        assertTrue(reason.contains("(tile/0/000 hash 1, proven against the checkpoint's root)"), reason);
+    }
+
+    /** The checkpoint's signature line with one byte of the signature flipped (still valid base64). */
+    @Test
+    void verifyNamesAFlippedSignatureByte() throws IOException {
+        String vkey = build(300);
+        Path cp = dir().resolve("checkpoint");
+        String note = Files.readString(cp);
+        int sig = note.lastIndexOf(' ') + 1;
+        byte[] blob = java.util.Base64.getDecoder().decode(note.substring(sig).strip());
+        blob[4 + 17] ^= 0x20; // a byte of the Ed25519 signature, after the 4-byte key id
+        Files.writeString(cp, note.substring(0, sig) + java.util.Base64.getEncoder().encodeToString(blob) + "\n");
+        assertEquals("checkpoint: invalid signature for key " + ORIGIN + "+" + vkey.split("\\+")[1] + ": signature does not verify",
+                Ledger.verify(dir(), vkey, null).reason());
+        blob[4 + 17] ^= 0x20;
+        blob[0] ^= 1; // the key id: the line no longer names this key
+        Files.writeString(cp, note.substring(0, sig) + java.util.Base64.getEncoder().encodeToString(blob) + "\n");
+        assertTrue(Ledger.verify(dir(), vkey, null).reason().startsWith("checkpoint: note has no verifiable signatures"));
     }
 
     @Test

@@ -71,6 +71,52 @@ class ProofPropertyTest {
         }
     }
 
+    /**
+     * Every subtree of every tree up to 40 leaves: the inclusion proof of each of its leaves and its consistency
+     * proof to every larger tree verify; a flipped hash, a wrong root or a shifted range fails; a subtree
+     * consistency proof from start 0 is the RFC 9162 consistency proof.
+     */
+    @Test
+    void everySubtreeProofVerifiesAndAnyFlippedBitFails() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        MemoryTree tree = MemoryTree.ofSize(40);
+        int subtrees = 0;
+        for (long end = 1; end <= 40; end++) {
+            for (long start = 0; start < end; start++) {
+                if (Proofs.subtreeProblem(start, end) != null) {
+                    continue;
+                }
+                subtrees++;
+                byte[] sub = Proofs.subtree(tree, start, end);
+                for (long i = start; i < end; i++) {
+                    List<byte[]> proof = Proofs.subtreeInclusion(tree, i, start, end);
+                    Verification<Void> v = Proofs.verifySubtreeInclusion(i, start, end, tree.leaf(i), proof, sub);
+                    assertTrue(v.isOk(), "leaf " + i + " of [" + start + ", " + end + "): " + v.reason());
+                    if (!proof.isEmpty()) {
+                        assertFalse(Proofs.verifySubtreeInclusion(i, start, end, tree.leaf(i), flip(proof, rnd.nextInt(proof.size()), rnd.nextInt(256)), sub).isOk());
+                    }
+                }
+                for (long size = end; size <= 40; size++) {
+                    List<byte[]> proof = Proofs.subtreeConsistency(tree, start, end, size);
+                    byte[] root = tree.root(size);
+                    Verification<Void> v = Proofs.verifySubtreeConsistency(start, end, size, proof, sub, root);
+                    assertTrue(v.isOk(), "[" + start + ", " + end + ") in " + size + ": " + v.reason());
+                    if (start == 0 && end < size) {
+                        assertEqualsProof(Proofs.consistency(tree, end, size), proof);
+                    }
+                    if (!proof.isEmpty()) {
+                        int k = rnd.nextInt(proof.size());
+                        assertFalse(Proofs.verifySubtreeConsistency(start, end, size, flip(proof, k, rnd.nextInt(256)), sub, root).isOk(),
+                                "[" + start + ", " + end + ") in " + size + ", flipped hash " + k);
+                        assertFalse(Proofs.verifySubtreeConsistency(start, end, size, proof, flip(sub, rnd.nextInt(256)), root).isOk());
+                        assertFalse(Proofs.verifySubtreeConsistency(start, end, size, proof, sub, flip(root, rnd.nextInt(256))).isOk());
+                    }
+                }
+            }
+        }
+        assertEquals(140, subtrees);
+    }
+
     /** Proofs from tiles equal proofs from the in-memory tree, across tile and level boundaries. */
     @Test
     void proofsFromTilesEqualProofsFromMemory() {

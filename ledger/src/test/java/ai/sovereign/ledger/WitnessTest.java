@@ -1,6 +1,7 @@
 package ai.sovereign.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,6 +107,133 @@ class WitnessTest {
         }
     }
 
+    /**
+     * The tlog-witness refusals the fork test does not reach: {@code old 0} with a proof (422), a size-0 checkpoint
+     * whose root is not the empty tree's (422), a proof line that is not base64 (400), 64 proof lines (400).
+     */
+    @Test
+    void refusesProofsFromTheEmptyTreeWrongEmptyRootsAndMalformedProofLines() {
+        try (Ledger l = log("log")) {
+            Witness w = witness(l);
+            append(l, "a", 5);
+            String note = l.publish();
+            Hash h = l.root(3);
+            assertRefused(422, "a proof from size 0 must be empty", w.addCheckpoint(request(0, List.of(h), note)));
+
+            NoteSigner logKey = Ledger.loadOrCreateKey(tmp.resolve("ledger.key"), ORIGIN);
+            String wrongEmpty = logKey.signNote(new Checkpoint(ORIGIN, 0, h).body());
+            assertRefused(422, "a checkpoint of size 0 must have the empty tree's root", w.addCheckpoint(request(0, List.of(), wrongEmpty)));
+            String rightEmpty = logKey.signNote(new Checkpoint(ORIGIN, 0, Hash.wrap(Merkle.EMPTY_ROOT.clone())).body());
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(0, List.of(), rightEmpty)), "the empty tree, rightly");
+
+            byte[] notBase64 = ("old 0\n" + h.base64() + "\nnot*base64!\n\n" + note).getBytes(StandardCharsets.UTF_8);
+            assertRefused(400, "proof line 2 is not the base64 of a 32-byte hash", w.addCheckpoint(notBase64));
+            byte[] short31 = ("old 0\n" + java.util.Base64.getEncoder().encodeToString(new byte[31]) + "\n\n" + note).getBytes(StandardCharsets.UTF_8);
+            assertRefused(400, "proof line 1 is not the base64 of a 32-byte hash", w.addCheckpoint(short31));
+            assertRefused(400, "a consistency proof has at most 63 hashes, not 64", w.addCheckpoint(request(0, java.util.Collections.nCopies(64, h), note)));
+            // 63 lines are a well-formed request: it gets as far as the proof check.
+            assertRefused(422, "a proof from size 0 must be empty", w.addCheckpoint(request(0, java.util.Collections.nCopies(63, h), note)));
+            assertInstanceOf(Witness.Cosigned.class, w.addCheckpoint(request(0, List.of(), note)), "and the right request still cosigns");
+        }
+    }
+
+    /**
+     * The add-checkpoint body of the C2SP tlog-witness spec (spec-examples.json {@code addCheckpointRequest}): it
+     * parses (old size, four proof hashes, a checkpoint with two signature lines), an unknown origin is 404, and a
+     * witness that knows another key of that name refuses it as unsigned (403): the spec's key is not published.
+     */
+    @Test
+    void theSpecsAddCheckpointRequestParses() {
+        String body = Vectors.json("c2sp/spec-examples.json").get("formatOnlyExamples").get("addCheckpointRequest").asText();
+        Witness.Request r = Witness.parse(body.getBytes(StandardCharsets.UTF_8)).orThrow();
+        assertEquals(20852014, r.old());
+        assertEquals(4, r.proof().size());
+        assertEquals("PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=", Hash.wrap(r.proof().getFirst()).base64());
+        assertEquals("example.com/behind-the-sofa", r.checkpoint().origin());
+        assertEquals(20852163, r.checkpoint().size());
+        assertEquals("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=", r.checkpoint().root().base64());
+        assertEquals(2, r.parsed().signatures().size());
+        assertTrue(body.endsWith(r.note()));
+
+        Witness other = Witness.open(tmp.resolve("w1"), "regulator.example.kr/witness", List.of(NoteSigner.generate(ORIGIN).verifier().vkey()));
+        assertRefused(404, "unknown log \"example.com/behind-the-sofa\"", other.addCheckpoint(body.getBytes(StandardCharsets.UTF_8)));
+        Witness sameName = Witness.open(tmp.resolve("w2"), "regulator.example.kr/witness",
+                List.of(NoteSigner.generate("example.com/behind-the-sofa").verifier().vkey()));
+        assertRefused(403, "checkpoint of example.com/behind-the-sofa: ", sameName.addCheckpoint(body.getBytes(StandardCharsets.UTF_8)));
+        // One proof hash cut short is a malformed request before any key is looked at.
+        String cut = body.replace("PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=", "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpka");
+        assertRefused(400, "proof line 1 is not the base64 of a 32-byte hash", other.addCheckpoint(cut.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Waits (up to 10 s) until the served checkpoint is at least {@code size} and cosigned by {@code cosigner}. */
+    private static Checkpoint awaitCosigned(Ledger l, NoteVerifier cosigner, long size) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            String note = l.checkpoint();
+            Checkpoint cp = Checkpoint.open(note, l.verifierKey()).orThrow();
+            if (cp.size() >= size && Notes.open(note, List.of(cosigner)).isOk()) {
+                return cp;
+            }
+            assertTrue(System.nanoTime() < deadline, "checkpoint " + cp.size() + " not cosigned within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * A witness that accepts the connection and never answers: the ledger opens at once, publishes a checkpoint within
+     * its 1 s interval of each append (PRODUCT.md), serves it without the missing cosignature, and closes within the
+     * grace it gives witnesses. Before witnessing was asynchronous, open took the request's 10 s timeout.
+     */
+    @Test
+    void aWitnessThatNeverAnswersDelaysNeitherStartNorCheckpoints() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        http.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        http.createContext("/add-checkpoint", ex -> {
+            asked.incrementAndGet();
+            try {
+                release.await(); // never answers while the test runs
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        http.start();
+        try {
+            String witnessKey = NoteSigner.generate("silent.example/witness", NoteVerifier.COSIGNATURE_V1).verifier().vkey();
+            Ledger.Options options = new Ledger.Options(4096, Duration.ofSeconds(1), Duration.ZERO,
+                    List.of(new Ledger.WitnessEndpoint(URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/"), witnessKey)));
+            long t0 = System.nanoTime();
+            Ledger l = Ledger.open(tmp.resolve("log"), tmp.resolve("ledger.key"), ORIGIN, options);
+            long openMs = (System.nanoTime() - t0) / 1_000_000;
+            try {
+                assertTrue(openMs < 1000, "open took " + openMs + " ms with a silent witness");
+                for (int round = 0; round < 3; round++) {
+                    long index = l.append(("e" + round).getBytes(StandardCharsets.UTF_8));
+                    long appended = System.nanoTime();
+                    while (Checkpoint.open(l.checkpoint(), l.verifierKey()).orThrow().size() <= index) {
+                        assertTrue(System.nanoTime() - appended < 1_000_000_000L, "no checkpoint of entry " + index + " within 1 s");
+                        Thread.sleep(2);
+                    }
+                    long ms = (System.nanoTime() - appended) / 1_000_000;
+                    System.out.println("checkpoint of entry " + index + " after " + ms + " ms, the witness silent");
+                }
+                assertTrue(asked.get() >= 1, "the witness was asked");
+                assertFalse(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(witnessKey).orThrow())).isOk());
+            } finally {
+                long c0 = System.nanoTime();
+                l.close();
+                long closeMs = (System.nanoTime() - c0) / 1_000_000;
+                assertTrue(closeMs < 5000, "close took " + closeMs + " ms");
+            }
+            assertTrue(Ledger.verify(tmp.resolve("log"), null, null).isOk(), "the log verifies without the witness");
+        } finally {
+            release.countDown();
+            http.stop(0);
+        }
+    }
+
     @Test
     void aLedgerPublishesItsWitnessesCosignaturesAndVerifyCanRequireThem() throws Exception {
         Path keyFile = tmp.resolve("ledger.key");
@@ -138,14 +266,19 @@ class WitnessTest {
             URI url = URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/");
             Ledger.Options withWitness = new Ledger.Options(4096, Duration.ofMillis(50), Duration.ZERO,
                     List.of(new Ledger.WitnessEndpoint(url, w.verifierKey())));
+            NoteVerifier cosigner = NoteVerifier.parse(w.verifierKey()).orThrow();
             try (Ledger l = Ledger.open(tmp.resolve("log"), keyFile, ORIGIN, withWitness)) {
                 append(l, "a", 10);
                 String note = l.publish();
-                Notes.open(note, List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).orThrow();
+                assertFalse(Notes.open(note, List.of(cosigner)).isOk(), "published at once, before the witness answered");
+                assertEquals(10, awaitCosigned(l, cosigner, 10).size());
                 append(l, "b", 500);
                 l.publish(); // the witness cosigns the next one from its own size (consistency proof 10 -> 510)
-                assertTrue(Notes.open(l.checkpoint(), List.of(NoteVerifier.parse(w.verifierKey()).orThrow())).isOk());
-                assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nindex 7\n"));
+                assertEquals(510, awaitCosigned(l, cosigner, 510).size());
+                assertTrue(l.tlogProof(7).startsWith("c2sp.org/tlog-proof@v1\nextra "));
+                assertTrue(l.tlogProof(7).contains("\nindex 7\n"));
+                assertEquals(7, Ledger.verifyProof(l.tlogProof(7).getBytes(StandardCharsets.UTF_8), null, l.verifierKey(),
+                        List.of(w.verifierKey())).orThrow().index(), "a proof that requires the witness's cosignature");
                 assertTrue(l.tlogProof(7).endsWith(l.checkpoint()), "the proof carries the checkpoint verbatim, cosignatures included");
             }
             assertTrue(Ledger.verify(tmp.resolve("log"), logVkey, null, false, List.of(w.verifierKey())).isOk());

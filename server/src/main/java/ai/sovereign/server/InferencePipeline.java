@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  *       prompt (chat template, tokenizer, limits) tokens()
  *       admit (exact prompt + max_tokens x n)     AdmissionStage (fair-share queue of the model) -> 429 when full,
  *                                                 unless a later candidate is a remote node (then it tries that)
- *       record the decision (durable entry)       record()  -> x-sovereign-ledger-index
+ *       record the decision (durable entry)       Provenance.decide -> x-sovereign-ledger-index
  *       generate (continuous batching), stream    submit(), Response (pseudonyms restored, also across chunks)
  *   every attempt failed                          502 upstream_error
  *   meter                                         metrics.recordGeneration()

@@ -21,9 +21,13 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code sovereign ledger ...}: verify a transparency ledger, print an inclusion proof for one entry, or run a witness. */
-@Command(name = "ledger", mixinStandardHelpOptions = true, description = "Verify the transparency ledger; print inclusion proofs; run a witness.",
-        subcommands = {LedgerCommand.Verify.class, LedgerCommand.Prove.class, LedgerCommand.WitnessCommand.class})
+/**
+ * {@code sovereign ledger ...}: verify a transparency ledger, print an inclusion proof for one entry, verify such a proof
+ * offline, or run a witness.
+ */
+@Command(name = "ledger", mixinStandardHelpOptions = true,
+        description = "Verify the transparency ledger; print and verify inclusion proofs (C2SP tlog-proof); run a witness.",
+        subcommands = {LedgerCommand.Verify.class, LedgerCommand.Prove.class, LedgerCommand.VerifyProof.class, LedgerCommand.WitnessCommand.class})
 final class LedgerCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -76,7 +80,8 @@ final class LedgerCommand implements Runnable {
     }
 
     @Command(name = "prove", mixinStandardHelpOptions = true,
-            description = "Print a C2SP tlog-proof (inclusion proof and signed checkpoint) for the entry at INDEX.")
+            description = "Print a C2SP tlog-proof for the entry at INDEX: the entry itself (extra line), its inclusion proof and the "
+                    + "signed checkpoint with its cosignatures. `ledger verify-proof` checks it offline.")
     static final class Prove implements Callable<Integer> {
         @Option(names = "--url", required = true, description = "the log's URL prefix, e.g. http://host:8080/ledger/")
         URI url;
@@ -91,6 +96,53 @@ final class LedgerCommand implements Runnable {
         public Integer call() {
             System.out.print(Ledger.prove(url, index, vkey).orThrow());
             System.out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "verify-proof", mixinStandardHelpOptions = true,
+            description = {"Verify a C2SP tlog-proof offline (nothing is fetched): the checkpoint's signature by --vkey (its origin must be the "
+                    + "key's name), a cosignature by each --witness, and the inclusion proof from the entry to the checkpoint's root. The entry is "
+                    + "the proof's extra data (as `ledger prove` and GET /ledger/proof/tlog write it) or --entry FILE.",
+                    "Prints 'ok: entry N of ORIGIN, checkpoint size S root R' and the decoded entry as one JSON line (ledger/ENTRY-FORMAT.md); "
+                            + "exit 1 with the reason when anything fails to verify or the entry does not decode."})
+    static final class VerifyProof implements Callable<Integer> {
+        private static final int MAX_FILE = 1 << 20;
+
+        @Option(names = "--vkey", required = true, paramLabel = "VKEY", description = "the log's verifier key (name+id+key), obtained out of band")
+        String vkey;
+
+        @Option(names = "--witness", paramLabel = "VKEY",
+                description = "require a valid cosignature by this witness (cosigner verifier key; repeatable)")
+        List<String> witnesses = new ArrayList<>();
+
+        @Option(names = "--entry", paramLabel = "FILE", description = "the entry's bytes, for a proof without an extra line")
+        Path entry;
+
+        @picocli.CommandLine.Parameters(paramLabel = "FILE|-", arity = "0..1", defaultValue = "-",
+                description = "the tlog-proof file, or - for stdin (default)")
+        String input;
+
+        @Override
+        public Integer call() throws Exception {
+            byte[] proof;
+            try (java.io.InputStream in = input.equals("-") ? System.in : Files.newInputStream(Path.of(input))) {
+                proof = in.readNBytes(MAX_FILE + 1);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IOException("no such file: " + input);
+            }
+            if (proof.length > MAX_FILE) {
+                throw new IOException("the proof is over 1 MiB; a tlog-proof of one entry is at most about 90 KB");
+            }
+            Ledger.ProvenEntry proven = Ledger.verifyProof(proof, entry == null ? null : Files.readAllBytes(entry), vkey, witnesses).orThrow();
+            Verification<ai.sovereign.ledger.AuditEntry> decoded = ai.sovereign.ledger.AuditEntry.decode(proven.entry());
+            if (!decoded.isOk()) {
+                throw new IllegalArgumentException("entry " + proven.index() + " is in the log but is not a valid audit entry: " + decoded.reason());
+            }
+            Checkpoint cp = proven.checkpoint();
+            System.out.println("ok: entry " + proven.index() + " of " + cp.origin() + ", checkpoint size " + cp.size() + " root " + cp.root().base64()
+                    + (witnesses.isEmpty() ? "" : ", cosigned by " + witnesses.size() + " witness" + (witnesses.size() == 1 ? "" : "es")));
+            System.out.println(TenantLedger.render(proven.index(), proven.entry()));
             return 0;
         }
     }

@@ -66,10 +66,15 @@ final class LedgerRecorder implements AutoCloseable {
      * through {@code egress} (the witnesses' destinations must be on its allowlist: {@link #witnessDestinations}).
      */
     static LedgerRecorder open(ServerConfig config, Egress egress) {
+        return open(config, egress, null);
+    }
+
+    /** The same, with {@code observer} watching the ledger's commits (tests slow or fail the disk with it; null: none). */
+    static LedgerRecorder open(ServerConfig config, Egress egress, Ledger.CommitObserver observer) {
         ServerConfig.LedgerConfig c = config.ledgerOrDefault();
         Path dir = c.dirOrDefault(config.storeOrDefault());
         Path key = c.keyOrDefault(config.storeOrDefault());
-        Ledger ledger = Ledger.open(dir, key, c.originOrDefault(), options(c, egress::witness));
+        Ledger ledger = Ledger.open(dir, key, c.originOrDefault(), options(c, egress::witness).withObserver(observer));
         AuditKey hmac;
         try {
             hmac = AuditKey.openOrCreate(key.resolveSibling(key.getFileName() + ".hmac"));

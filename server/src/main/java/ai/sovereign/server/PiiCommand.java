@@ -114,10 +114,20 @@ final class PiiCommand implements Runnable {
      * {@code sovereign pii keys show|rotate|shred TENANT}: the tenants' pseudonymization keys in the embedded vault
      * ({@code <store>/pii-keys}, from {@code --config} or ./sovereign.yaml). A running server follows a rotation or
      * shredding at its next request. Prints key ids, never keys.
+     *
+     * <p>A rotation or shredding is an admin event on the ledger, written ahead: {@code pii.key.rotate} /
+     * {@code pii.key.shred} with {@code phase=requested} goes into the tenants store's outbox (durably) before the key
+     * file changes, then {@code phase=done} (with the new key id) or {@code phase=failed} after. The CLI runs without
+     * the server, so like {@code sovereign tenants|keys} it writes the outbox, which {@code serve} drains into the
+     * ledger at its start, every second and at shutdown. An auditor thus sees every key change, even one made while
+     * no server ran or whose process died halfway ({@code requested} without {@code done}); when the store cannot
+     * record the request, the key is not touched.
      */
     @Command(name = "keys", mixinStandardHelpOptions = true,
             description = {"Show, rotate or shred a tenant's pseudonymization key (prints key ids, never keys).",
-                    "rotate: old pseudonyms no longer restore; shred (crypto-shredding): they become unrecoverable."})
+                    "rotate: old pseudonyms no longer restore; shred (crypto-shredding): they become unrecoverable.",
+                    "rotate and shred are ledger admin events (pii.key.rotate|shred): recorded in the tenants store's outbox before "
+                            + "the key changes and after, and drained into the ledger by serve (within a second, or at its next start)."})
     static final class KeysCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -153,18 +163,32 @@ final class PiiCommand implements Runnable {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             var out = Json.object().put("tenant", tenant);
-            switch (action) {
-                case "show" -> {
-                    if (Files.exists(keyFile)) {
-                        out.put("key_id", vault.key(tenant).keyId());
-                    } else {
-                        out.putNull("key_id");
-                    }
+            if (action.equals("show")) {
+                if (Files.exists(keyFile)) {
+                    out.put("key_id", vault.key(tenant).keyId());
+                } else {
+                    out.putNull("key_id");
                 }
-                case "rotate" -> out.put("key_id", vault.rotate(tenant).keyId()).put("rotated", true);
-                default -> {
-                    vault.shred(tenant);
-                    out.putNull("key_id").put("shredded", true);
+            } else {
+                try (ai.sovereign.server.tenancy.Tenancy outbox = ai.sovereign.server.tenancy.Tenancy.open(cfg.storeOrDefault().url())) {
+                    String event = "pii.key." + action;
+                    String before = Files.exists(keyFile) ? vault.key(tenant).keyId() : "";
+                    outbox.recordAdminEvent(event, tenant, java.util.Map.of("phase", "requested", "key_id_before", before));
+                    try {
+                        if (action.equals("rotate")) {
+                            String after = vault.rotate(tenant).keyId();
+                            outbox.recordAdminEvent(event, tenant, java.util.Map.of("phase", "done", "key_id_before", before, "key_id", after));
+                            out.put("key_id", after).put("rotated", true);
+                        } else {
+                            vault.shred(tenant);
+                            outbox.recordAdminEvent(event, tenant, java.util.Map.of("phase", "done", "key_id_before", before));
+                            out.putNull("key_id").put("shredded", true);
+                        }
+                    } catch (RuntimeException e) {
+                        outbox.recordAdminEvent(event, tenant, java.util.Map.of("phase", "failed", "key_id_before", before,
+                                "error", e.getClass().getSimpleName()));
+                        throw e;
+                    }
                 }
             }
             out.put("file", keyFile.toString());

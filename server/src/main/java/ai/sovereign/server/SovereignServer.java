@@ -42,10 +42,15 @@ final class SovereignServer implements AutoCloseable {
     private volatile StoreTenants tenants;
 
     SovereignServer(ServerConfig config, String configSource) {
+        this(config, configSource, null);
+    }
+
+    /** The same, with {@code observer} watching the ledger's commits (tests: a slow or failing disk). */
+    SovereignServer(ServerConfig config, String configSource, ai.sovereign.ledger.Ledger.CommitObserver observer) {
         this.config = config;
         this.configSource = configSource;
         this.egress = new Egress(LedgerRecorder.witnessDestinations(config)); // nodes join it below, once the fleet is known
-        this.ledger = LedgerRecorder.open(config, egress);
+        this.ledger = LedgerRecorder.open(config, egress, observer);
         ledger.admin("config.loaded", configSource, Map.of(
                 "effective_config_sha256", sha256(config.toString()),
                 "models", Integer.toString(config.modelsOrEmpty().size()),

@@ -115,7 +115,8 @@ final class TenantLedger {
         return out;
     }
 
-    private static ObjectNode render(long index, byte[] bytes) {
+    /** One entry as JSON: its fields (ledger/ENTRY-FORMAT.md; keyed hashes in hex, never content) and its bytes in base64. */
+    static ObjectNode render(long index, byte[] bytes) {
         ObjectNode o = Json.object().put("index", index);
         switch (AuditEntry.decode(bytes)) {
             case Verification.Ok<AuditEntry>(AuditEntry.Decision d) -> {
@@ -139,6 +140,12 @@ final class TenantLedger {
                 o.put("prompt_tokens", x.promptTokens()).put("completion_tokens", x.completionTokens())
                         .put("duration_ms", x.durationMillis()).put("time_to_first_token_ms", x.timeToFirstTokenMillis())
                         .put("energy_mj", x.energyMillijoules()).put("response_hmac", hex(x.responseHmac()));
+            }
+            case Verification.Ok<AuditEntry>(AuditEntry.AdminEvent a) -> {
+                o.put("type", "admin").put("time", Instant.ofEpochMilli(a.timeMillis()).toString()).put("action", a.action())
+                        .put("subject", a.subject());
+                ObjectNode attributes = o.putObject("attributes");
+                a.attributes().forEach(x -> attributes.put(x.key(), x.value()));
             }
             default -> o.put("type", "other");
         }

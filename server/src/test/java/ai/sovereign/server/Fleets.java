@@ -24,10 +24,15 @@ final class Fleets {
 
     /** Starts a server in-process on a free loopback port; {@code yaml} gets the store under {@code dir}. */
     static SovereignServer start(Path dir, String yaml) throws Exception {
+        return start(dir, yaml, null);
+    }
+
+    /** The same, with {@code observer} watching the ledger's commits. */
+    static SovereignServer start(Path dir, String yaml, ai.sovereign.ledger.Ledger.CommitObserver observer) throws Exception {
         Files.createDirectories(dir);
         Path file = dir.resolve("sovereign.yaml");
         Files.writeString(file, "store: { url: \"embedded:" + dir.resolve("data") + "\" }\n" + yaml);
-        SovereignServer server = new SovereignServer(ServerConfig.load(file).withPort(0), file.toString());
+        SovereignServer server = new SovereignServer(ServerConfig.load(file).withPort(0), file.toString(), observer);
         server.start();
         return server;
     }

@@ -70,11 +70,18 @@ class WitnessIT {
                 HttpResponse<String> proof = s.get("/ledger/proof/tlog?index=" + index);
                 assertEquals(200, proof.statusCode(), proof.body());
                 assertTrue(proof.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
-                assertTrue(proof.body().startsWith("c2sp.org/tlog-proof@v1\nindex " + index + "\n"), proof.body());
+                assertTrue(proof.body().startsWith("c2sp.org/tlog-proof@v1\nextra "), proof.body());
+                assertTrue(proof.body().contains("\nindex " + index + "\n"), proof.body());
                 assertTrue(proof.body().endsWith(note), "the checkpoint, verbatim, ends the proof");
                 CliIT.Run prove = CliIT.sovereign(dir, "ledger", "prove", "--url", s.baseUrl + "/ledger/", "--index", Long.toString(index), "--vkey", logVkey);
                 assertEquals(0, prove.exit(), prove.err());
                 assertEquals(proof.body(), prove.out());
+                // Offline, as a regulator holding the two keys checks the receipt.
+                Files.writeString(dir.resolve("receipt.tlog-proof"), prove.out());
+                CliIT.Run offline = CliIT.sovereign(dir, "ledger", "verify-proof", "--vkey", logVkey, "--witness", witnessVkey, "receipt.tlog-proof");
+                assertEquals(0, offline.exit(), offline.err());
+                assertTrue(offline.out().startsWith("ok: entry " + index + " of "), offline.out());
+                assertTrue(offline.out().contains("\"type\":\"decision\""), offline.out());
                 assertEquals(400, s.get("/ledger/proof/tlog?index=" + (size + 5)).statusCode());
 
                 // The witness refuses what it must not cosign.

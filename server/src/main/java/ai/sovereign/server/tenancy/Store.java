@@ -616,37 +616,59 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Hands every undrained admin event, oldest first, to {@code sink}, marking each drained after the sink returns. */
-    int drainAdminEvents(Consumer<AuditEntry.AdminEvent> sink) {
-        List<String[]> pending = read(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT id, time_ms, action, subject, attributes FROM admin_event "
-                    + "WHERE drained_at IS NULL ORDER BY time_ms, id"); ResultSet r = s.executeQuery()) {
-                List<String[]> out = new ArrayList<>();
-                while (r.next()) {
-                    out.add(new String[] {r.getString(1), Long.toString(r.getLong(2)), r.getString(3), r.getString(4), r.getString(5)});
-                }
-                return out;
-            }
+    /** Admin events drained per transaction (each is a durable ledger append while its row is held). */
+    private static final int DRAIN_BATCH = 64;
+
+    /** An admin event of an action outside the store's own tables, in its own transaction. */
+    void adminEvent(String action, String subject, Map<String, String> attributes) {
+        write(c -> {
+            event(c, now(c), action, subject, attributes);
+            return null;
         });
-        for (String[] e : pending) {
-            List<AuditEntry.Attribute> attributes = new ArrayList<>();
-            for (String line : e[4].split("\n")) {
-                int eq = line.indexOf('=');
-                if (eq > 0) {
-                    attributes.add(new AuditEntry.Attribute(line.substring(0, eq), line.substring(eq + 1)));
+    }
+
+    /**
+     * Hands every undrained admin event, oldest first, to {@code sink}, and marks each drained after the sink returns,
+     * in transactions of up to {@link #DRAIN_BATCH} that claim their rows first: {@code FOR UPDATE SKIP LOCKED} on
+     * PostgreSQL, so a second instance draining at the same moment takes other rows (or none) instead of the same
+     * ones; the write transaction itself on SQLite (one writer at a time). Delivery is at least once: a crash between
+     * the sink's append and the commit leaves the event to be drained again.
+     */
+    int drainAdminEvents(Consumer<AuditEntry.AdminEvent> sink) {
+        int total = 0;
+        while (true) {
+            int drained = write(c -> {
+                List<String[]> claimed = new ArrayList<>();
+                try (PreparedStatement s = c.prepareStatement("SELECT id, time_ms, action, subject, attributes FROM admin_event "
+                        + "WHERE drained_at IS NULL ORDER BY time_ms, id LIMIT " + DRAIN_BATCH
+                        + (dialect == Dialect.POSTGRES ? " FOR UPDATE SKIP LOCKED" : "")); ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        claimed.add(new String[] {r.getString(1), Long.toString(r.getLong(2)), r.getString(3), r.getString(4), r.getString(5)});
+                    }
                 }
-            }
-            sink.accept(new AuditEntry.AdminEvent(Long.parseLong(e[1]), e[2], e[3], attributes));
-            write(c -> {
-                try (PreparedStatement s = c.prepareStatement("UPDATE admin_event SET drained_at = ? WHERE id = ?")) {
-                    s.setLong(1, now(c));
-                    s.setString(2, e[0]);
-                    s.executeUpdate();
+                long now = now(c);
+                try (PreparedStatement mark = c.prepareStatement("UPDATE admin_event SET drained_at = ? WHERE id = ?")) {
+                    for (String[] e : claimed) {
+                        List<AuditEntry.Attribute> attributes = new ArrayList<>();
+                        for (String line : e[4].split("\n")) {
+                            int eq = line.indexOf('=');
+                            if (eq > 0) {
+                                attributes.add(new AuditEntry.Attribute(line.substring(0, eq), line.substring(eq + 1)));
+                            }
+                        }
+                        sink.accept(new AuditEntry.AdminEvent(Long.parseLong(e[1]), e[2], e[3], attributes));
+                        mark.setLong(1, now);
+                        mark.setString(2, e[0]);
+                        mark.executeUpdate();
+                    }
                 }
-                return null;
+                return claimed.size();
             });
+            total += drained;
+            if (drained < DRAIN_BATCH) {
+                return total;
+            }
         }
-        return pending.size();
     }
 
     // ---------------------------------------------------------------- plumbing

@@ -239,9 +239,22 @@ public final class Tenancy implements AutoCloseable {
         return store.grants(tenant);
     }
 
-    /** Hands undrained admin events to {@code sink} (the ledger), oldest first; returns how many. */
+    /**
+     * Hands undrained admin events to {@code sink} (the ledger), oldest first, and marks each drained once the sink
+     * returns, in one transaction that holds them: several instances on one PostgreSQL each take different events
+     * ({@code FOR UPDATE SKIP LOCKED}), so an event reaches one ledger. A sink that throws leaves its event (and the
+     * rest of the batch) for the next drain. Returns how many were drained.
+     */
     public int drainAdminEvents(Consumer<AuditEntry.AdminEvent> sink) {
         return store.drainAdminEvents(sink);
+    }
+
+    /**
+     * Puts an admin event of something outside the store (e.g. a pseudonymization key rotated by the CLI) in the
+     * outbox, durably, for {@code serve} to drain into the ledger like the store's own events.
+     */
+    public void recordAdminEvent(String action, String subject, java.util.Map<String, String> attributes) {
+        store.adminEvent(action, subject, attributes);
     }
 
     // ------------------------------------------------------------ metering

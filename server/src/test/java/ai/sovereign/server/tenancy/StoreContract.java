@@ -395,4 +395,43 @@ abstract class StoreContract {
         long real = tickets.stream().mapToLong(t -> t.reservedTokens() / 2).sum();
         assertEquals(real, tenancy.reservations().chargedTokens("shared", Store.MINUTE, T0 - Store.DAY), "settled counts are exact");
     }
+
+    /**
+     * Two instances on one store drain its admin events at the same moment, with a sink as slow as a ledger append:
+     * every event reaches exactly one sink, once (both used to read the same undrained rows and both write them).
+     */
+    @Test
+    void twoStoreInstancesDrainEachAdminEventExactlyOnce() throws Exception {
+        int n = 150;
+        for (int i = 0; i < n; i++) {
+            tenancy.recordAdminEvent("test.event", "e" + i, Map.of("n", Integer.toString(i)));
+        }
+        ConcurrentLinkedQueue<String> drained = new ConcurrentLinkedQueue<>();
+        try (Tenancy second = Tenancy.open(url, clock::get); ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<Future<Integer>> drains = new ArrayList<>();
+            for (Tenancy instance : List.of(tenancy, second, tenancy, second)) {
+                drains.add(pool.submit(() -> {
+                    start.await();
+                    return instance.drainAdminEvents(e -> {
+                        drained.add(e.subject());
+                        try {
+                            Thread.sleep(1); // a durable ledger append
+                        } catch (InterruptedException x) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                }));
+            }
+            start.countDown();
+            int total = 0;
+            for (Future<Integer> f : drains) {
+                total += f.get();
+            }
+            assertEquals(n, total, "drain counts");
+            assertEquals(n, drained.size(), "each event once: " + (drained.size() - Set.copyOf(drained).size()) + " delivered twice");
+            assertEquals(n, Set.copyOf(drained).size());
+            assertEquals(0, second.drainAdminEvents(e -> drained.add(e.subject())));
+        }
+    }
 }
