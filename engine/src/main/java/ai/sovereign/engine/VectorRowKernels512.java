@@ -11,6 +11,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
+
 // GENERATED from engine/src/template/VectorRowKernels.java.template by scripts/generate-vector-kernels.
 // Do not edit; edit the template and regenerate (VectorKernelSourcesTest fails when they drift).
 
@@ -284,24 +290,9 @@ enum VectorRowKernels512 implements RowKernel {
         return KernelMath.fromHalf(w.get(KernelMath.SHORT_LE, address));
     }
 
-    /** Part {@code part} (L lanes) of a loaded byte vector, zero-extended to ints. */
-    private static IntVector unsignedInts(ByteVector raw, int part) {
-        return (IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, part);
-    }
 
-    /** Part {@code part} (L lanes) of a loaded byte vector, sign-extended to ints. */
-    private static IntVector signedInts(ByteVector raw, int part) {
-        return (IntVector) raw.convertShape(VectorOperators.B2I, I, part);
-    }
 
-    private static ByteVector quantBytes(MemorySegment w, long address) {
-        return ByteVector.fromMemorySegment(B_FOR_I, w, address, LE);
-    }
 
-    /** Integer quants to the weights they encode: q·scale + offset, one rounding (an FMA). */
-    private static FloatVector decoded(IntVector q, FloatVector scale, FloatVector offset) {
-        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
-    }
 
     static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
     static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
@@ -325,9 +316,6 @@ enum VectorRowKernels512 implements RowKernel {
         return (quad.lane(0) + quad.lane(1)) + (quad.lane(2) + quad.lane(3));
     }
 
-    private static FloatVector activations(float[] v, int at) {
-        return FloatVector.fromArray(F, v, at);
-    }
 
     // ---------------------------------------------------------------- float types
 
@@ -378,14 +366,14 @@ enum VectorRowKernels512 implements RowKernel {
         for (int g = 0; g < groups; g++) {
             int i = g * 4 * L;
             long at = row + (long) i * width;
-            acc0 = floatWeights(w, at, kind).fma(activations(v, i), acc0);
-            acc1 = floatWeights(w, at + (long) L * width, kind).fma(activations(v, i + L), acc1);
-            acc2 = floatWeights(w, at + 2L * L * width, kind).fma(activations(v, i + 2 * L), acc2);
-            acc3 = floatWeights(w, at + 3L * L * width, kind).fma(activations(v, i + 3 * L), acc3);
+            acc0 = floatWeights(w, at, kind).fma(FloatVector.fromArray(F, v, i), acc0);
+            acc1 = floatWeights(w, at + (long) L * width, kind).fma(FloatVector.fromArray(F, v, i + L), acc1);
+            acc2 = floatWeights(w, at + 2L * L * width, kind).fma(FloatVector.fromArray(F, v, i + 2 * L), acc2);
+            acc3 = floatWeights(w, at + 3L * L * width, kind).fma(FloatVector.fromArray(F, v, i + 3 * L), acc3);
         }
         int i = groups * 4 * L;
         for (; i <= n - L; i += L) {
-            acc0 = floatWeights(w, row + (long) i * width, kind).fma(activations(v, i), acc0);
+            acc0 = floatWeights(w, row + (long) i * width, kind).fma(FloatVector.fromArray(F, v, i), acc0);
         }
         float sum = laneSum(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < n; i++) {
@@ -423,11 +411,6 @@ enum VectorRowKernels512 implements RowKernel {
         15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0
     };
 
-    /** 16 in the lanes of elements j … j+L−1 whose bit of qh is set, else 0: the fifth bits (shift, sign-fill, mask). */
-    private static IntVector fifthBits(int qh, int j) {
-        return IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j))
-                .lanewise(VectorOperators.ASHR, 31).and(16);
-    }
 
     private static int nibbleBlockBytes(int kind) {
         return kind == NIBBLE_Q4_0 ? 18 : kind == NIBBLE_Q4_1 ? 20 : kind == NIBBLE_Q5_0 ? 22 : 24;
@@ -469,18 +452,35 @@ enum VectorRowKernels512 implements RowKernel {
             FloatVector scale = FloatVector.broadcast(F, d);
             FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
             int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
-            for (int j = 0; j < 16; j += BL) {
-                ByteVector raw = quantBytes(w, block + qsOffset + j);
-                for (int p = 0; p < BL; p += L) {
-                    IntVector packed = unsignedInts(raw, p / L);
-                    IntVector low = packed.and(0x0F);
-                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                    if (fiveBit) {
-                        low = low.or(fifthBits(qh, j + p));
-                        high = high.or(fifthBits(qh, j + p + 16));
+            if (L == 16) {
+                IntVector packed = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+                IntVector low = packed.and(0x0F);
+                IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                if (fiveBit) {
+                    low = low.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 0)).lanewise(VectorOperators.ASHR, 31).and(16));
+                    high = high.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 16)).lanewise(VectorOperators.ASHR, 31).and(16));
+                }
+                lo = ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e), lo);
+                hi = ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e + 16), hi);
+                continue;
+            }
+            for (int part = 0; part < 2; part++) { // low nibbles (elements 0..15), then high (16..31)
+                for (int j = 0; j < 16; j += BL) {
+                    ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + j, LE);
+                    for (int p = 0; p < BL; p += L) {
+                        IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
+                        IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(VectorOperators.LSHR, 4);
+                        if (fiveBit) {
+                            q = q.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 16 * part + j + p)).lanewise(VectorOperators.ASHR, 31).and(16));
+                        }
+                        int at = e + 16 * part + j + p;
+                        FloatVector term = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
+                        if (((at / L) & 1) == 0) {
+                            lo = term.fma(FloatVector.fromArray(F, v, at), lo);
+                        } else {
+                            hi = term.fma(FloatVector.fromArray(F, v, at), hi);
+                        }
                     }
-                    lo = decoded(low, scale, offset).fma(activations(v, e + j + p), lo);
-                    hi = decoded(high, scale, offset).fma(activations(v, e + 16 + j + p), hi);
                 }
             }
         }
@@ -494,14 +494,16 @@ enum VectorRowKernels512 implements RowKernel {
             long block = row + (long) b * 34;
             int e = b * 32;
             FloatVector scale = FloatVector.broadcast(F, half(w, block));
-            for (int j = 0; j < 16; j += BL) {
-                ByteVector first = quantBytes(w, block + 2 + j);
-                ByteVector second = quantBytes(w, block + 18 + j);
+            for (int j = 0; j < 32; j += BL) {
+                ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + 2 + j, LE);
                 for (int p = 0; p < BL; p += L) {
-                    lo = ((FloatVector) signedInts(first, p / L).convert(VectorOperators.I2F, 0)).mul(scale)
-                            .fma(activations(v, e + j + p), lo);
-                    hi = ((FloatVector) signedInts(second, p / L).convert(VectorOperators.I2F, 0)).mul(scale)
-                            .fma(activations(v, e + 16 + j + p), hi);
+                    int at = e + j + p;
+                    FloatVector term = ((FloatVector) ((IntVector) raw.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale);
+                    if (((at / L) & 1) == 0) {
+                        lo = term.fma(FloatVector.fromArray(F, v, at), lo);
+                    } else {
+                        hi = term.fma(FloatVector.fromArray(F, v, at), hi);
+                    }
                 }
             }
         }
@@ -568,26 +570,45 @@ enum VectorRowKernels512 implements RowKernel {
             float dmin = half(w, block + 2);
             long packedLow = w.get(LONG_LE, block + 4);
             int packedHigh = w.get(KernelMath.INT_LE, block + 12);
+            long scales = kScales(packedLow, packedHigh);
+            long mins = kMins(packedLow, packedHigh);
             for (int c = 0; c < 4; c++) {
-                FloatVector lowScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c));
-                FloatVector lowOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c)));
-                FloatVector highScale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, 2 * c + 1));
-                FloatVector highOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c + 1)));
                 int e = b * 256 + 64 * c;
-                for (int j = 0; j < 32; j += BL) {
-                    ByteVector raw = quantBytes(w, block + qsOffset + 32 * c + j);
-                    ByteVector rawHigh = fiveBit ? quantBytes(w, block + 16 + j) : raw;
-                    for (int p = 0; p < BL; p += L) {
-                        IntVector packed = unsignedInts(raw, p / L);
-                        IntVector low = packed.and(0x0F);
-                        IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
-                        if (fiveBit) {
-                            IntVector qh = unsignedInts(rawHigh, p / L);
-                            low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
-                            high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                if (L == 16 && !fiveBit) {
+                    // vectors 4c, 4c+1 (low nibbles of bytes 0..15, 16..31), 4c+2, 4c+3 (high nibbles)
+                    FloatVector lowScale = FloatVector.broadcast(F, d * (int) ((scales >>> (16 * c)) & 0xFF));
+                    FloatVector lowOffset = FloatVector.broadcast(F, -(dmin * (int) ((mins >>> (16 * c)) & 0xFF)));
+                    FloatVector highScale = FloatVector.broadcast(F, d * (int) ((scales >>> (16 * c + 8)) & 0xFF));
+                    FloatVector highOffset = FloatVector.broadcast(F, -(dmin * (int) ((mins >>> (16 * c + 8)) & 0xFF)));
+                    IntVector first = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+                    IntVector second = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+                    lo = ((FloatVector) first.and(0x0F).convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).fma(FloatVector.fromArray(F, v, e), lo);
+                    hi = ((FloatVector) second.and(0x0F).convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).fma(FloatVector.fromArray(F, v, e + 16), hi);
+                    lo = ((FloatVector) first.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).fma(FloatVector.fromArray(F, v, e + 32), lo);
+                    hi = ((FloatVector) second.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).fma(FloatVector.fromArray(F, v, e + 48), hi);
+                    continue;
+                }
+                for (int part = 0; part < 2; part++) { // low nibbles (sub-block 2c), then high (2c+1)
+                    int sub = 2 * c + part;
+                    FloatVector scale = FloatVector.broadcast(F, d * kScale(packedLow, packedHigh, sub));
+                    FloatVector offset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, sub)));
+                    for (int j = 0; j < 32; j += BL) {
+                        ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + j, LE);
+                        ByteVector rawHigh = fiveBit ? ByteVector.fromMemorySegment(B_FOR_I, w, block + 16 + j, LE) : raw;
+                        for (int p = 0; p < BL; p += L) {
+                            IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
+                            IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(VectorOperators.LSHR, 4);
+                            if (fiveBit) {
+                                q = q.or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                            }
+                            int at = e + 32 * part + j + p;
+                            FloatVector term = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
+                            if (((at / L) & 1) == 0) {
+                                lo = term.fma(FloatVector.fromArray(F, v, at), lo);
+                            } else {
+                                hi = term.fma(FloatVector.fromArray(F, v, at), hi);
+                            }
                         }
-                        lo = decoded(low, lowScale, lowOffset).fma(activations(v, e + j + p), lo);
-                        hi = decoded(high, highScale, highOffset).fma(activations(v, e + 32 + j + p), hi);
                     }
                 }
             }
@@ -595,14 +616,10 @@ enum VectorRowKernels512 implements RowKernel {
         return laneSum(lo.add(hi));
     }
 
-    /** Q6_K's 6-bit quant of a low-nibble element (quarter k) and of a high-nibble one (quarter k+2). */
-    private static IntVector q6Low(IntVector ql, IntVector qh, int k) {
-        return ql.and(0x0F).or(qh.lanewise(VectorOperators.LSHL, 4 - 2 * k).and(0x30));
-    }
 
-    private static IntVector q6High(IntVector ql, IntVector qh, int k) {
-        return ql.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * k).and(0x30));
-    }
+
+
+
 
     private static float dotQ6K(MemorySegment w, long row, float[] v, int blocks) {
         FloatVector lo = FloatVector.zero(F), hi = lo;
@@ -610,23 +627,46 @@ enum VectorRowKernels512 implements RowKernel {
             long block = row + (long) b * 210;
             float d = half(w, block + 208);
             for (int h = 0; h < 2; h++) {
-                long scales = w.get(LONG_LE, block + 192 + 8 * h);
-                for (int k = 0; k < 2; k++) {
+                if (L == 16) {
+                    // quarter q: vector 8h+2q (bytes 0..15 of its ql run) to lo, 8h+2q+1 (bytes 16..31) to hi
+                    long scales = w.get(LONG_LE, block + 192 + 8 * h);
+                    // qh bits above each quant, pre-shifted so quarter q takes bits 2q+4 .. 2q+5 with one shift and mask
+                    IntVector qhFirst = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + 128 + 32 * h, LE)
+                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHL, 4);
+                    IntVector qhSecond = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + 128 + 32 * h + 16, LE)
+                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHL, 4);
+                    for (int q = 0; q < 4; q++) {
+                        long ql = block + 64 * h + 32 * (q & 1);
+                        int e = b * 256 + 128 * h + 32 * q;
+                        float firstScale = d * (byte) (scales >>> (16 * q));
+                        float secondScale = d * (byte) (scales >>> (16 * q + 8));
+                        IntVector first = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql, LE).convertShape(ZERO_EXTEND_B2I, I, 0))
+                                .lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhFirst.lanewise(LSHR, 2 * q).and(0x30));
+                        IntVector second = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql + 16, LE).convertShape(ZERO_EXTEND_B2I, I, 0))
+                                .lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhSecond.lanewise(LSHR, 2 * q).and(0x30));
+                        FloatVector firstWeights = ((FloatVector) first.convert(I2F, 0))
+                                .fma(FloatVector.broadcast(F, firstScale), FloatVector.broadcast(F, -32 * firstScale));
+                        FloatVector secondWeights = ((FloatVector) second.convert(I2F, 0))
+                                .fma(FloatVector.broadcast(F, secondScale), FloatVector.broadcast(F, -32 * secondScale));
+                        lo = firstWeights.fma(FloatVector.fromArray(F, v, e), lo);
+                        hi = secondWeights.fma(FloatVector.fromArray(F, v, e + 16), hi);
+                    }
+                    continue;
+                }
+                for (int q = 0; q < 4; q++) {
+                    int e = b * 256 + 128 * h + 32 * q;
                     for (int j = 0; j < 32; j += BL) {
-                        ByteVector rawLow = quantBytes(w, block + 64 * h + 32 * k + j);
-                        ByteVector rawHigh = quantBytes(w, block + 128 + 32 * h + j);
+                        ByteVector rawLow = ByteVector.fromMemorySegment(B_FOR_I, w, block + 64 * h + 32 * (q & 1) + j, LE);
+                        ByteVector rawHigh = ByteVector.fromMemorySegment(B_FOR_I, w, block + 128 + 32 * h + j, LE);
                         for (int p = 0; p < BL; p += L) {
-                            IntVector ql = unsignedInts(rawLow, p / L);
-                            IntVector qh = unsignedInts(rawHigh, p / L);
-                            int l = j + p;
-                            long sc = scales >>> (8 * (l >>> 4) + 16 * k);
-                            float lowScale = d * (byte) sc;
-                            float highScale = d * (byte) (sc >>> 32);
-                            int e = b * 256 + 128 * h + 32 * k + l;
-                            lo = decoded(q6Low(ql, qh, k), FloatVector.broadcast(F, lowScale), FloatVector.broadcast(F, -32 * lowScale))
-                                    .fma(activations(v, e), lo);
-                            hi = decoded(q6High(ql, qh, k), FloatVector.broadcast(F, highScale), FloatVector.broadcast(F, -32 * highScale))
-                                    .fma(activations(v, e + 64), hi);
+                            int at = e + j + p;
+                            float scale = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + ((at - b * 256) >>> 4));
+                            FloatVector term = ((FloatVector) ((IntVector) rawLow.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 4 * (q >> 1)).and(0x0F).or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 2 * q).and(3).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale));
+                            if (((at / L) & 1) == 0) {
+                                lo = term.fma(FloatVector.fromArray(F, v, at), lo);
+                            } else {
+                                hi = term.fma(FloatVector.fromArray(F, v, at), hi);
+                            }
                         }
                     }
                 }
@@ -653,6 +693,20 @@ enum VectorRowKernels512 implements RowKernel {
     private static int kMin(long low, int high, int j) {
         return j < 4 ? scaleByte(low, high, j + 4) & 63
                 : (scaleByte(low, high, j + 4) >>> 4) | ((scaleByte(low, high, j) >>> 6) << 4);
+    }
+
+    /** The 8 sub-block scales of a Q4_K/Q5_K block, byte j = scale j (get_scale_min_k4, all at once, no branches). */
+    private static long kScales(long low, int high) {
+        long first = low & 0x3F3F3F3FL;
+        long second = (high & 0x0F0F0F0FL) | (((low >>> 6) & 0x03030303L) << 4);
+        return first | (second << 32);
+    }
+
+    /** The 8 sub-block mins, byte j = min j. */
+    private static long kMins(long low, int high) {
+        long first = (low >>> 32) & 0x3F3F3F3FL;
+        long second = ((high >>> 4) & 0x0F0F0F0FL) | (((low >>> 38) & 0x03030303L) << 4);
+        return first | (second << 32);
     }
 
     private static int sixBits(long packed, int j) {
@@ -736,46 +790,38 @@ enum VectorRowKernels512 implements RowKernel {
 
     // ---------------------------------------------------------------- batched dots (dotRows)
     //
-    // Each row is decoded once into a per-thread scratch row, with exactly the single dot's decode
-    // expressions, and then dotted with the inputs TILE at a time in the single dot's order: for the
-    // type's half period P (16 for the 32-element blocks, 32 for Q4_K/Q5_K, 64 for Q6_K), elements
-    // e with ⌊e/P⌋ even go to the lo accumulator and the others to hi, each in increasing e, L lanes at
-    // a time — the order dot() feeds them. So every output is bit-identical to dot(). The tile loop is
-    // plain float code (two weight loads, and per input two activation loads and two FMAs per 2L
-    // elements), far under C2's node budget; decoding costs once per row whatever the batch.
-    // Float types keep the default loop over dot().
+    // Every dot above follows one accumulation order: vector k of the row (elements kL … kL+L−1)
+    // goes to accumulator k & 1 (lo, hi), and each accumulator takes its vectors in increasing k;
+    // the row's value is laneSum(lo + hi). dotRows decodes ROW_BLOCK rows at a time into a per-thread
+    // scratch block with exactly the dots' decode expressions, then runs that same order over the
+    // decoded floats for 3 rows × 4 inputs at a time (24 accumulators: each activation vector is loaded
+    // once for three rows, each weight vector once for four inputs), so every output is bit-identical
+    // to dot(): a sequence's logits never depend on what it is batched with. The micro-kernels are flat
+    // counted loops (C2 unrolls them and removes the range checks) and store their accumulators for a
+    // scalar fold that equals laneSum; a laneSum per accumulator inside them would exceed C2's node
+    // budget. Float types keep the default loop over dot().
 
     /** Inputs per tile of the batched kernels. */
     static final int TILE = 4;
+    /** Rows per micro-kernel call. */
+    static final int TILE_ROWS = 3;
+    /** Rows decoded per block: the block stays in L2 while every input tile passes over it. */
+    static final int ROW_BLOCK = 6;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per-thread scratch: [0] decoded rows, [1] accumulator lanes of one micro-kernel call. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[TILE * TILE_ROWS * L]});
 
-    private static float[] scratchRow(int n) {
-        float[][] holder = SCRATCH.get();
-        if (holder[0].length < n) {
-            holder[0] = new float[n];
-        }
-        return holder[0];
-    }
-
-    /** The lo/hi half period of this type's dot (see above); 0 for the float types. */
-    private static int halfPeriod(GgmlType type) {
+    private static boolean tiled(GgmlType type) {
         return switch (type) {
-            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 -> 16;
-            case Q4_K, Q5_K -> 32;
-            case Q6_K -> 64;
-            default -> 0;
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
         };
     }
-
-    /** Rows decoded per block: a tile of inputs stays in L1 (2048 columns) or L2 while the block's rows stream past. */
-    static final int ROW_BLOCK = 8;
 
     @Override
     public void dotRows(MemorySegment w, long rowOffset, long rowBytes, int rows,
             PreparedActivations[] xs, int count, int n, float[][] outs, int outRow) {
-        int period = halfPeriod(type);
-        if (period == 0 || count < 2) {
+        if (!tiled(type) || count < 2) {
             RowKernel.super.dotRows(w, rowOffset, rowBytes, rows, xs, count, n, outs, outRow);
             return;
         }
@@ -783,7 +829,12 @@ enum VectorRowKernels512 implements RowKernel {
         for (int t = 0; t < count; t++) {
             xs[t].require(format, n);
         }
-        float[] decodedRows = scratchRow(ROW_BLOCK * n);
+        float[][] scratch = SCRATCH.get();
+        if (scratch[0].length < ROW_BLOCK * n) {
+            scratch[0] = new float[ROW_BLOCK * n];
+        }
+        float[] decodedRows = scratch[0];
+        float[] lanes = scratch[1];
         for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
             int block = Math.min(ROW_BLOCK, rows - r0);
             for (int r = 0; r < block; r++) {
@@ -793,16 +844,24 @@ enum VectorRowKernels512 implements RowKernel {
             for (; t + TILE <= count; t += TILE) {
                 float[] v0 = xs[t].values, v1 = xs[t + 1].values, v2 = xs[t + 2].values, v3 = xs[t + 3].values;
                 int r = 0;
-                for (; r + 2 <= block; r += 2) {
-                    tile2(decodedRows, r * n, n, period, v0, v1, v2, v3, outs, t, outRow + r0 + r);
+                for (; r + TILE_ROWS <= block; r += TILE_ROWS) {
+                    tile3x4(decodedRows, r * n, n, v0, v1, v2, v3, lanes);
+                    for (int k = 0; k < TILE_ROWS; k++) {
+                        for (int i = 0; i < TILE; i++) {
+                            outs[t + i][outRow + r0 + r + k] = foldedSum(lanes, (k * TILE + i) * L);
+                        }
+                    }
                 }
-                if (r < block) {
-                    tile(decodedRows, r * n, n, period, v0, v1, v2, v3, outs[t], outs[t + 1], outs[t + 2], outs[t + 3], outRow + r0 + r);
+                for (; r < block; r++) {
+                    tile1x4(decodedRows, r * n, n, v0, v1, v2, v3, lanes);
+                    for (int i = 0; i < TILE; i++) {
+                        outs[t + i][outRow + r0 + r] = foldedSum(lanes, i * L);
+                    }
                 }
             }
             for (; t < count; t++) {
                 for (int r = 0; r < block; r++) {
-                    outs[t][outRow + r0 + r] = single(decodedRows, r * n, n, period, xs[t].values);
+                    outs[t][outRow + r0 + r] = single(decodedRows, r * n, n, xs[t].values);
                 }
             }
             if (this == Q4_1 || this == Q5_1) {
@@ -830,95 +889,122 @@ enum VectorRowKernels512 implements RowKernel {
         }
     }
 
-    /** dot() of a decoded row with one input, in dot()'s order. */
-    private static float single(float[] wd, int w0, int n, int period, float[] v) {
+    /** laneSum of the L lanes stored at buf[at …], computed in scalar code in laneSum's exact order. */
+    private static float foldedSum(float[] buf, int at) {
+        float y0, y1, y2, y3;
+        if (L == 16) {
+            y0 = (buf[at] + buf[at + 8]) + (buf[at + 4] + buf[at + 12]);
+            y1 = (buf[at + 1] + buf[at + 9]) + (buf[at + 5] + buf[at + 13]);
+            y2 = (buf[at + 2] + buf[at + 10]) + (buf[at + 6] + buf[at + 14]);
+            y3 = (buf[at + 3] + buf[at + 11]) + (buf[at + 7] + buf[at + 15]);
+        } else if (L == 8) {
+            y0 = buf[at] + buf[at + 4];
+            y1 = buf[at + 1] + buf[at + 5];
+            y2 = buf[at + 2] + buf[at + 6];
+            y3 = buf[at + 3] + buf[at + 7];
+        } else {
+            y0 = buf[at];
+            y1 = buf[at + 1];
+            y2 = buf[at + 2];
+            y3 = buf[at + 3];
+        }
+        return (y0 + y1) + (y2 + y3);
+    }
+
+    /** dot() of a decoded row (at w0) with one input, in dot()'s order. */
+    private static float single(float[] wd, int w0, int n, float[] v) {
         FloatVector lo = FloatVector.zero(F), hi = lo;
-        int pairs = n / (2 * period);
-        for (int g = 0; g < pairs; g++) {
-            int base = g * 2 * period;
-            for (int i = 0; i < period; i += L) {
-                lo = activations(wd, w0 + base + i).fma(activations(v, base + i), lo);
-                hi = activations(wd, w0 + base + period + i).fma(activations(v, base + period + i), hi);
-            }
+        int pairs = n / (2 * L);
+        for (int k = 0; k < pairs; k++) {
+            int a = 2 * k * L;
+            lo = FloatVector.fromArray(F, wd, w0 + a).fma(FloatVector.fromArray(F, v, a), lo);
+            hi = FloatVector.fromArray(F, wd, w0 + a + L).fma(FloatVector.fromArray(F, v, a + L), hi);
         }
         return laneSum(lo.add(hi));
     }
 
-    /** {@link #single} for four inputs at once: the decoded weights are loaded once for all four. */
-    private static void tile(float[] wd, int w0, int n, int period, float[] v0, float[] v1, float[] v2, float[] v3,
-            float[] o0, float[] o1, float[] o2, float[] o3, int at) {
+    /** One decoded row × four inputs; lanes[iL …] receive input i's lo + hi. */
+    private static void tile1x4(float[] wd, int w0, int n, float[] v0, float[] v1, float[] v2, float[] v3, float[] lanes) {
         FloatVector lo0 = FloatVector.zero(F), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
-        int pairs = n / (2 * period);
-        for (int g = 0; g < pairs; g++) {
-            int base = g * 2 * period;
-            for (int i = 0; i < period; i += L) {
-                int a = base + i;
-                int c = base + period + i;
-                FloatVector wl = activations(wd, w0 + a);
-                FloatVector wh = activations(wd, w0 + c);
-                lo0 = wl.fma(activations(v0, a), lo0);
-                hi0 = wh.fma(activations(v0, c), hi0);
-                lo1 = wl.fma(activations(v1, a), lo1);
-                hi1 = wh.fma(activations(v1, c), hi1);
-                lo2 = wl.fma(activations(v2, a), lo2);
-                hi2 = wh.fma(activations(v2, c), hi2);
-                lo3 = wl.fma(activations(v3, a), lo3);
-                hi3 = wh.fma(activations(v3, c), hi3);
-            }
+        int pairs = n / (2 * L);
+        for (int k = 0; k < pairs; k++) {
+            int a = 2 * k * L;
+            int c = a + L;
+            FloatVector wl = FloatVector.fromArray(F, wd, w0 + a);
+            FloatVector wh = FloatVector.fromArray(F, wd, w0 + c);
+            lo0 = wl.fma(FloatVector.fromArray(F, v0, a), lo0);
+            hi0 = wh.fma(FloatVector.fromArray(F, v0, c), hi0);
+            lo1 = wl.fma(FloatVector.fromArray(F, v1, a), lo1);
+            hi1 = wh.fma(FloatVector.fromArray(F, v1, c), hi1);
+            lo2 = wl.fma(FloatVector.fromArray(F, v2, a), lo2);
+            hi2 = wh.fma(FloatVector.fromArray(F, v2, c), hi2);
+            lo3 = wl.fma(FloatVector.fromArray(F, v3, a), lo3);
+            hi3 = wh.fma(FloatVector.fromArray(F, v3, c), hi3);
         }
-        o0[at] = laneSum(lo0.add(hi0));
-        o1[at] = laneSum(lo1.add(hi1));
-        o2[at] = laneSum(lo2.add(hi2));
-        o3[at] = laneSum(lo3.add(hi3));
+        lo0.add(hi0).intoArray(lanes, 0);
+        lo1.add(hi1).intoArray(lanes, L);
+        lo2.add(hi2).intoArray(lanes, 2 * L);
+        lo3.add(hi3).intoArray(lanes, 3 * L);
     }
 
-    /** {@link #tile} for two decoded rows (at w0 and w0 + n) at once: each activation vector is loaded once for both. */
-    private static void tile2(float[] wd, int w0, int n, int period, float[] v0, float[] v1, float[] v2, float[] v3,
-            float[][] outs, int t, int at) {
+    /** Three decoded rows (w0, w0 + n, w0 + 2n) × four inputs; lanes[(4·row + i)·L …] receive lo + hi. */
+    private static void tile3x4(float[] wd, int w0, int n, float[] v0, float[] v1, float[] v2, float[] v3, float[] lanes) {
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
         FloatVector c0 = a0, d0 = a0, c1 = a0, d1 = a0, c2 = a0, d2 = a0, c3 = a0, d3 = a0;
+        FloatVector e0 = a0, f0 = a0, e1 = a0, f1 = a0, e2 = a0, f2 = a0, e3 = a0, f3 = a0;
         int w1 = w0 + n;
-        int pairs = n / (2 * period);
-        for (int g = 0; g < pairs; g++) {
-            int base = g * 2 * period;
-            for (int i = 0; i < period; i += L) {
-                int lo = base + i;
-                int hi = base + period + i;
-                FloatVector p = activations(wd, w0 + lo), q = activations(wd, w0 + hi);
-                FloatVector r = activations(wd, w1 + lo), u = activations(wd, w1 + hi);
-                FloatVector x = activations(v0, lo), y = activations(v0, hi);
-                a0 = p.fma(x, a0);
-                b0 = q.fma(y, b0);
-                c0 = r.fma(x, c0);
-                d0 = u.fma(y, d0);
-                x = activations(v1, lo);
-                y = activations(v1, hi);
-                a1 = p.fma(x, a1);
-                b1 = q.fma(y, b1);
-                c1 = r.fma(x, c1);
-                d1 = u.fma(y, d1);
-                x = activations(v2, lo);
-                y = activations(v2, hi);
-                a2 = p.fma(x, a2);
-                b2 = q.fma(y, b2);
-                c2 = r.fma(x, c2);
-                d2 = u.fma(y, d2);
-                x = activations(v3, lo);
-                y = activations(v3, hi);
-                a3 = p.fma(x, a3);
-                b3 = q.fma(y, b3);
-                c3 = r.fma(x, c3);
-                d3 = u.fma(y, d3);
-            }
+        int w2 = w1 + n;
+        int pairs = n / (2 * L);
+        for (int k = 0; k < pairs; k++) {
+            int lo = 2 * k * L;
+            int hi = lo + L;
+            FloatVector p = FloatVector.fromArray(F, wd, w0 + lo), q = FloatVector.fromArray(F, wd, w0 + hi);
+            FloatVector r = FloatVector.fromArray(F, wd, w1 + lo), u = FloatVector.fromArray(F, wd, w1 + hi);
+            FloatVector s = FloatVector.fromArray(F, wd, w2 + lo), z = FloatVector.fromArray(F, wd, w2 + hi);
+            FloatVector x = FloatVector.fromArray(F, v0, lo), y = FloatVector.fromArray(F, v0, hi);
+            a0 = p.fma(x, a0);
+            b0 = q.fma(y, b0);
+            c0 = r.fma(x, c0);
+            d0 = u.fma(y, d0);
+            e0 = s.fma(x, e0);
+            f0 = z.fma(y, f0);
+            x = FloatVector.fromArray(F, v1, lo);
+            y = FloatVector.fromArray(F, v1, hi);
+            a1 = p.fma(x, a1);
+            b1 = q.fma(y, b1);
+            c1 = r.fma(x, c1);
+            d1 = u.fma(y, d1);
+            e1 = s.fma(x, e1);
+            f1 = z.fma(y, f1);
+            x = FloatVector.fromArray(F, v2, lo);
+            y = FloatVector.fromArray(F, v2, hi);
+            a2 = p.fma(x, a2);
+            b2 = q.fma(y, b2);
+            c2 = r.fma(x, c2);
+            d2 = u.fma(y, d2);
+            e2 = s.fma(x, e2);
+            f2 = z.fma(y, f2);
+            x = FloatVector.fromArray(F, v3, lo);
+            y = FloatVector.fromArray(F, v3, hi);
+            a3 = p.fma(x, a3);
+            b3 = q.fma(y, b3);
+            c3 = r.fma(x, c3);
+            d3 = u.fma(y, d3);
+            e3 = s.fma(x, e3);
+            f3 = z.fma(y, f3);
         }
-        outs[t][at] = laneSum(a0.add(b0));
-        outs[t + 1][at] = laneSum(a1.add(b1));
-        outs[t + 2][at] = laneSum(a2.add(b2));
-        outs[t + 3][at] = laneSum(a3.add(b3));
-        outs[t][at + 1] = laneSum(c0.add(d0));
-        outs[t + 1][at + 1] = laneSum(c1.add(d1));
-        outs[t + 2][at + 1] = laneSum(c2.add(d2));
-        outs[t + 3][at + 1] = laneSum(c3.add(d3));
+        a0.add(b0).intoArray(lanes, 0);
+        a1.add(b1).intoArray(lanes, L);
+        a2.add(b2).intoArray(lanes, 2 * L);
+        a3.add(b3).intoArray(lanes, 3 * L);
+        c0.add(d0).intoArray(lanes, 4 * L);
+        c1.add(d1).intoArray(lanes, 5 * L);
+        c2.add(d2).intoArray(lanes, 6 * L);
+        c3.add(d3).intoArray(lanes, 7 * L);
+        e0.add(f0).intoArray(lanes, 8 * L);
+        e1.add(f1).intoArray(lanes, 9 * L);
+        e2.add(f2).intoArray(lanes, 10 * L);
+        e3.add(f3).intoArray(lanes, 11 * L);
     }
 
     // Row decoders: the single dots' decode steps, stored instead of multiply-added.
@@ -935,17 +1021,17 @@ enum VectorRowKernels512 implements RowKernel {
             FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
             int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
             for (int j = 0; j < 16; j += BL) {
-                ByteVector raw = quantBytes(w, block + qsOffset + j);
+                ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + j, LE);
                 for (int p = 0; p < BL; p += L) {
-                    IntVector packed = unsignedInts(raw, p / L);
+                    IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
                     IntVector low = packed.and(0x0F);
                     IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
                     if (fiveBit) {
-                        low = low.or(fifthBits(qh, j + p));
-                        high = high.or(fifthBits(qh, j + p + 16));
+                        low = low.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p)).lanewise(VectorOperators.ASHR, 31).and(16));
+                        high = high.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p + 16)).lanewise(VectorOperators.ASHR, 31).and(16));
                     }
-                    decoded(low, scale, offset).intoArray(out, at + e + j + p);
-                    decoded(high, scale, offset).intoArray(out, at + e + 16 + j + p);
+                    ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(scale, offset).intoArray(out, at + e + j + p);
+                    ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(scale, offset).intoArray(out, at + e + 16 + j + p);
                 }
             }
         }
@@ -957,11 +1043,11 @@ enum VectorRowKernels512 implements RowKernel {
             int e = b * 32;
             FloatVector scale = FloatVector.broadcast(F, half(w, block));
             for (int j = 0; j < 16; j += BL) {
-                ByteVector first = quantBytes(w, block + 2 + j);
-                ByteVector second = quantBytes(w, block + 18 + j);
+                ByteVector first = ByteVector.fromMemorySegment(B_FOR_I, w, block + 2 + j, LE);
+                ByteVector second = ByteVector.fromMemorySegment(B_FOR_I, w, block + 18 + j, LE);
                 for (int p = 0; p < BL; p += L) {
-                    ((FloatVector) signedInts(first, p / L).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + j + p);
-                    ((FloatVector) signedInts(second, p / L).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + 16 + j + p);
+                    ((FloatVector) ((IntVector) first.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + j + p);
+                    ((FloatVector) ((IntVector) second.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + 16 + j + p);
                 }
             }
         }
@@ -983,19 +1069,19 @@ enum VectorRowKernels512 implements RowKernel {
                 FloatVector highOffset = FloatVector.broadcast(F, -(dmin * kMin(packedLow, packedHigh, 2 * c + 1)));
                 int e = b * 256 + 64 * c;
                 for (int j = 0; j < 32; j += BL) {
-                    ByteVector raw = quantBytes(w, block + qsOffset + 32 * c + j);
-                    ByteVector rawHigh = fiveBit ? quantBytes(w, block + 16 + j) : raw;
+                    ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + j, LE);
+                    ByteVector rawHigh = fiveBit ? ByteVector.fromMemorySegment(B_FOR_I, w, block + 16 + j, LE) : raw;
                     for (int p = 0; p < BL; p += L) {
-                        IntVector packed = unsignedInts(raw, p / L);
+                        IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
                         IntVector low = packed.and(0x0F);
                         IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
                         if (fiveBit) {
-                            IntVector qh = unsignedInts(rawHigh, p / L);
+                            IntVector qh = ((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
                             low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
                             high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                         }
-                        decoded(low, lowScale, lowOffset).intoArray(out, at + e + j + p);
-                        decoded(high, highScale, highOffset).intoArray(out, at + e + 32 + j + p);
+                        ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).intoArray(out, at + e + j + p);
+                        ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).intoArray(out, at + e + 32 + j + p);
                     }
                 }
             }
@@ -1007,21 +1093,15 @@ enum VectorRowKernels512 implements RowKernel {
             long block = row + (long) b * 210;
             float d = half(w, block + 208);
             for (int h = 0; h < 2; h++) {
-                long scales = w.get(LONG_LE, block + 192 + 8 * h);
-                for (int k = 0; k < 2; k++) {
+                for (int q = 0; q < 4; q++) {
+                    int e = b * 256 + 128 * h + 32 * q;
                     for (int j = 0; j < 32; j += BL) {
-                        ByteVector rawLow = quantBytes(w, block + 64 * h + 32 * k + j);
-                        ByteVector rawHigh = quantBytes(w, block + 128 + 32 * h + j);
+                        ByteVector rawLow = ByteVector.fromMemorySegment(B_FOR_I, w, block + 64 * h + 32 * (q & 1) + j, LE);
+                        ByteVector rawHigh = ByteVector.fromMemorySegment(B_FOR_I, w, block + 128 + 32 * h + j, LE);
                         for (int p = 0; p < BL; p += L) {
-                            IntVector ql = unsignedInts(rawLow, p / L);
-                            IntVector qh = unsignedInts(rawHigh, p / L);
-                            int l = j + p;
-                            long sc = scales >>> (8 * (l >>> 4) + 16 * k);
-                            float lowScale = d * (byte) sc;
-                            float highScale = d * (byte) (sc >>> 32);
-                            int e = b * 256 + 128 * h + 32 * k + l;
-                            decoded(q6Low(ql, qh, k), FloatVector.broadcast(F, lowScale), FloatVector.broadcast(F, -32 * lowScale)).intoArray(out, at + e);
-                            decoded(q6High(ql, qh, k), FloatVector.broadcast(F, highScale), FloatVector.broadcast(F, -32 * highScale)).intoArray(out, at + e + 64);
+                            int element = e + j + p;
+                            float scale = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + ((element - b * 256) >>> 4));
+                            ((FloatVector) ((IntVector) rawLow.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 4 * (q >> 1)).and(0x0F).or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 2 * q).and(3).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale)).intoArray(out, at + element);
                         }
                     }
                 }
