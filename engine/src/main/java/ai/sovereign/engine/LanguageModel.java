@@ -21,11 +21,11 @@ public final class LanguageModel implements AutoCloseable {
     private final int contextLength;
     private final int batchSize;
 
-    private LanguageModel(GgufFile file, Options options) {
+    private LanguageModel(GgufFile file, Options options, int kernelBits) {
         this.file = file;
         this.tokenizer = Tokenizer.fromGguf(file.metadata());
         this.config = ModelConfig.from(file.metadata(), tokenizer.size());
-        Weights weights = new Weights(file, config);
+        Weights weights = new Weights(file, config, kernelBits);
         this.pool = new WorkerPool(options.threads() > 0 ? options.threads() : WorkerPool.defaultThreads());
         this.transformer = new Transformer(config, weights, pool);
         this.batchSize = options.batchSize() > 0 ? options.batchSize() : DEFAULT_BATCH_SIZE;
@@ -58,9 +58,14 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     public static LanguageModel load(Path path, Options options) throws IOException {
+        return load(path, options, -1);
+    }
+
+    /** Tests: {@code kernelBits} 0 runs the scalar reference kernels (ggml's generic numerics), -1 the fastest. */
+    static LanguageModel load(Path path, Options options, int kernelBits) throws IOException {
         GgufFile file = GgufFile.open(path);
         try {
-            return new LanguageModel(file, options);
+            return new LanguageModel(file, options, kernelBits);
         } catch (RuntimeException e) {
             file.close();
             if (e instanceof GgufException g) {

@@ -17,6 +17,11 @@ final class Matrix {
     private final long rowBytes;
 
     Matrix(GgufTensor tensor, MemorySegment data) {
+        this(tensor, data, -1);
+    }
+
+    /** {@code kernelBits}: -1 the fastest kernels ({@link RowKernel#fastest}), 0 the scalar reference, else that vector width. */
+    Matrix(GgufTensor tensor, MemorySegment data, int kernelBits) {
         if (tensor.dimensions() > 2) {
             throw new UnsupportedModelException("tensor " + tensor.name() + " has " + tensor.dimensions() + " dimensions; a matrix has at most 2");
         }
@@ -29,7 +34,8 @@ final class Matrix {
         this.cols = Math.toIntExact(tensor.dimension(0));
         this.rows = Math.toIntExact(tensor.dimension(1));
         this.data = data;
-        this.kernel = RowKernel.fastest(type);
+        this.kernel = kernelBits < 0 ? RowKernel.fastest(type)
+                : VectorKernels.forBits(kernelBits, type).orElseGet(() -> RowKernel.of(type));
         this.rowBytes = type.bytesFor(cols);
     }
 

@@ -23,6 +23,7 @@ final class Transformer {
     /** Below this many multiply-adds per layer, attention runs on the calling thread. */
     private static final long PARALLEL_ATTENTION_THRESHOLD = 1L << 15;
 
+    private final ActivationMath math;
     private final float attentionScale;
     private final float ropeThetaScale;
 
@@ -30,11 +31,16 @@ final class Transformer {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
+        this.math = weights.kernelBits == 0 ? ActivationMath.SCALAR : ActivationMath.fastest();
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
         this.ropeThetaScale = (float) Math.pow(config.ropeBase(), -2.0 / config.ropeDimensions());
     }
 
-    /** One sequence's keys and values, float32, (layer) -> (position, kvDim). */
+    /**
+     * One sequence's keys and values, float32, per layer. Values are (position, kvDim); keys are stored
+     * transposed, (kvDim, position), so that attention scores for consecutive positions are
+     * contiguous vectors ({@link ActivationMath#scores}).
+     */
     static final class KvCache {
         final int contextLength;
         final float[][] keys;
@@ -133,7 +139,11 @@ final class Transformer {
                 for (int h = 0; h < c.kvHeads(); h++) {
                     rotate(s.k[i], h * headDim, s.rope[i]);
                 }
-                System.arraycopy(s.k[i], 0, caches[i].keys[l], positions[i] * kvDim, kvDim);
+                float[] keys = caches[i].keys[l];
+                int stride = caches[i].contextLength;
+                for (int d = 0; d < kvDim; d++) {
+                    keys[d * stride + positions[i]] = s.k[i][d];
+                }
                 System.arraycopy(s.v[i], 0, caches[i].values[l], positions[i] * kvDim, kvDim);
             }
             int layerIndex = l;
@@ -193,16 +203,10 @@ final class Transformer {
         float[] q = s.q[entry];
         float[] keys = cache.keys[layer];
         float[] values = cache.values[layer];
+        math.scores(q, qOffset, keys, kvOffset * cache.contextLength, cache.contextLength, headDim, position + 1, attentionScale, scores);
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t <= position; t++) {
-            int kOffset = t * kvDim + kvOffset;
-            float dot = 0f;
-            for (int i = 0; i < headDim; i++) {
-                dot += q[qOffset + i] * keys[kOffset + i];
-            }
-            float score = dot * attentionScale;
-            scores[t] = score;
-            max = Math.max(max, score);
+            max = Math.max(max, scores[t]);
         }
         double sum = 0;
         for (int t = 0; t <= position; t++) {
@@ -214,11 +218,7 @@ final class Transformer {
         float[] out = s.attention[entry];
         Arrays.fill(out, qOffset, qOffset + headDim, 0f);
         for (int t = 0; t <= position; t++) {
-            float a = scores[t] * inverse;
-            int vOffset = t * kvDim + kvOffset;
-            for (int i = 0; i < headDim; i++) {
-                out[qOffset + i] += a * values[vOffset + i];
-            }
+            math.addScaled(out, qOffset, values, t * kvDim + kvOffset, scores[t] * inverse, headDim);
         }
     }
 

@@ -99,6 +99,11 @@ final class VectorKernels {
         });
     }
 
+    /** The vector {@link ActivationMath}; only called once {@link #choice()} found the vector module. */
+    static ActivationMath activationMath() {
+        return VectorActivationMath.INSTANCE;
+    }
+
     // One lookup class per width, so a width's class is only loaded when asked for.
     private static final class VectorKernels128 {
         static RowKernel of(GgmlType type) {

@@ -24,7 +24,16 @@ final class Weights {
             Matrix up,               // (ff, dim)
             Matrix down) {}          // (dim, ff)
 
+    /** The row kernels the matrices use (see {@link Matrix#Matrix(GgufTensor, MemorySegment, int)}). */
+    final int kernelBits;
+
     Weights(GgufFile file, ModelConfig c) {
+        this(file, c, -1);
+    }
+
+    /** {@code kernelBits} as {@link Matrix#Matrix(GgufTensor, MemorySegment, int)}. */
+    Weights(GgufFile file, ModelConfig c, int kernelBits) {
+        this.kernelBits = kernelBits;
         tokenEmbedding = matrix(file, "token_embd.weight", c.embeddingLength(), c.vocabularySize());
         outputNorm = vector(file, "output_norm.weight", c.embeddingLength());
         output = file.tensor("output.weight") != null
@@ -65,9 +74,9 @@ final class Weights {
         return t;
     }
 
-    private static Matrix matrix(GgufFile file, String name, int cols, int rows) {
+    private Matrix matrix(GgufFile file, String name, int cols, int rows) {
         GgufTensor t = require(file, name, cols, rows);
-        return new Matrix(t, file.data(t));
+        return new Matrix(t, file.data(t), kernelBits);
     }
 
     private static float[] vector(GgufFile file, String name, int length) {

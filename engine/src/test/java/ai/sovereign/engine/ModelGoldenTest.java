@@ -86,35 +86,46 @@ class ModelGoldenTest {
             for (Path golden : files.filter(p -> p.toString().endsWith(".golden.json")).sorted().toList()) {
                 String name = golden.getFileName().toString().replace(".golden.json", "");
                 if (!name.startsWith("gemma2")) {
-                    cases.add(Arguments.of(name));
+                    cases.add(Arguments.of(name, REFERENCE));
+                    cases.add(Arguments.of(name, FASTEST));
                 }
             }
         }
         return cases.stream();
     }
 
+    /** The scalar reference kernels: ggml's generic CPU numerics, bit for bit. */
+    static final String REFERENCE = "reference";
+    /** The kernels serving uses ({@link RowKernel#fastest}): sums reordered into lanes. */
+    static final String FASTEST = "fastest";
+
     /**
-     * Logits within {@link #tolerance}; greedy ids equal, except at a near-tie: where our argmax differs
-     * from llama.cpp's, our logit of its choice must be within twice the tolerance of our best (so
-     * llama.cpp's margin there was below our logit error; on {@code llama-q5_1} step 4 its own top-2
-     * margin is 0.0045). Activations are rounded per weight type as ggml does, so quantized files
-     * match llama.cpp closely, not just approximately.
+     * Logits within {@link #tolerance} at every recorded position, with llama.cpp's tokens teacher-forced.
+     * Greedy ids: the reference kernels pick llama.cpp's token at every step (its one documented own
+     * split excepted). The fastest kernels add the same per-element rounding error as llama.cpp's AVX
+     * code, and any such ulp can move an activation across a Q8 rounding boundary, which moves later
+     * logits by up to {@link #FLIP_BOUND} on these random-weight files (seen on q4_1, q5_1 and
+     * llama31-tied-q4_k_m, whose steps 25/28, 4 and 15 have top-2 margins of 0.018–0.034 in our logits
+     * and, where recorded, 0.0045 in llama.cpp's): they may pick another token only where their own
+     * margin over llama.cpp's token is within that bound, at most {@link #MAX_FLIPS} times per file.
      */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0} ({1} kernels)")
     @MethodSource("syntheticModels")
-    void syntheticModelMatchesLlamaCppGolden(String name) throws Exception {
+    void syntheticModelMatchesLlamaCppGolden(String name, String kernels) throws Exception {
         Path dir = Fixtures.shared("models/synthetic");
         JsonNode golden = new ObjectMapper().readTree(dir.resolve(name + ".golden.json").toFile());
         int[] promptIds = ints(golden.get("prompt_ids"));
         int[] greedy = ints(golden.get("greedy_ids"));
-        try (LanguageModel lm = LanguageModel.load(dir.resolve(name + ".gguf"), 0)) {
+        boolean reference = kernels.equals(REFERENCE);
+        try (LanguageModel lm = LanguageModel.load(dir.resolve(name + ".gguf"), LanguageModel.Options.DEFAULTS, reference ? 0 : -1)) {
             assertArrayEquals(promptIds, lm.tokenizer().encode(PROMPT, true, false), "prompt ids");
             Session session = lm.newSession();
-            double tolerance = tolerance(name);
+            double tolerance = tolerance(name, reference);
             double worst = 0;
             float[] logits = session.feed(promptIds);
             int[] ours = new int[greedy.length];
             int logitIndex = 0;
+            int flips = 0;
             JsonNode recorded = golden.get("logits");
             int llamaCppOwnSplit = llamaCppGenericPathDivergence(golden);
             for (int step = 0; step < greedy.length; step++) {
@@ -126,8 +137,9 @@ class ModelGoldenTest {
                     }
                 }
                 int argmax = Sampler.argmax(logits, lm.config().vocabularySize());
-                if (argmax != greedy[step] && logits[argmax] - logits[greedy[step]] <= 2 * tolerance) {
-                    argmax = greedy[step]; // a near-tie within the logit tolerance
+                if (!reference && argmax != greedy[step] && logits[argmax] - logits[greedy[step]] <= FLIP_BOUND) {
+                    flips++;
+                    argmax = greedy[step];
                 }
                 ours[step] = step == llamaCppOwnSplit ? greedy[step] : argmax;
                 // Teacher-force llama.cpp's choice so one near-tie cannot derail the rest of the comparison.
@@ -136,20 +148,27 @@ class ModelGoldenTest {
             assertEquals(recorded.size(), logitIndex, "all recorded positions compared");
             assertTrue(worst <= tolerance, name + ": max |logit difference| " + worst + " exceeds " + tolerance);
             assertArrayEquals(greedy, ours, name + ": greedy ids (max |logit difference| " + worst + ")");
+            assertTrue(flips <= MAX_FLIPS, name + ": " + flips + " steps chose another token within " + FLIP_BOUND);
         }
     }
 
+    static final double FLIP_BOUND = 0.1;
+    static final int MAX_FLIPS = 3;
+
     /**
-     * Max |logit difference| allowed. Measured: at most 6e-6 on every file but {@code llama-q4_1} and
-     * {@code llama-q5_1}, for every tensor type (the activations are rounded as ggml rounds them). On
-     * those two, an input of a Q8_1-rounded activation block lies a few ulps from a rounding boundary:
-     * ggml's vectorized SiLU (a polynomial expf) lands on one side, and our lane-order float sums may
-     * land on either, which moves later logits by up to 0.07–0.08 (the golden's README documents the
-     * same flip for its own float64 emulation). The kernels themselves are held to a far tighter bound
-     * in {@link VectorRowKernelsTest}.
+     * Max |logit difference| allowed. Measured with the reference kernels: at most 5e-6 on every file
+     * but {@code llama-q5_1}, where one Q8_1 input of layer 0's ffn_down lies 2 ulps from a rounding
+     * boundary and ggml's vectorized SiLU (a polynomial expf) lands on the other side, moving later
+     * logits by 0.069 (the golden's README documents the same flip for its own float64 emulation).
+     * With the fastest kernels: at most 6e-6, but 0.07–0.08 on {@code llama-q4_1} and
+     * {@code llama-q5_1}, by the same kind of flip. The kernels themselves are held to a far tighter
+     * bound in {@link VectorRowKernelsTest}.
      */
-    static double tolerance(String name) {
-        return name.equals("llama-q5_1") || name.equals("llama-q4_1") ? 0.1 : 1e-4;
+    static double tolerance(String name, boolean reference) {
+        if (name.equals("llama-q5_1") || (!reference && name.equals("llama-q4_1"))) {
+            return 0.1;
+        }
+        return 1e-4;
     }
 
     /**
