@@ -7,7 +7,7 @@ package ai.sovereign.engine;
  */
 public final class Session {
     private final Transformer transformer;
-    private final Transformer.KvCache cache;
+    final Transformer.KvCache cache;
     private final Transformer.Scratch scratch;
     private final Transformer.KvCache[] caches;
     private final int[] positions;

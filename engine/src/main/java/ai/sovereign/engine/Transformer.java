@@ -38,11 +38,19 @@ final class Transformer {
 
     /**
      * One sequence's keys and values, float32, per layer. Values are (position, kvDim); keys are stored
-     * transposed, (kvDim, position), so that attention scores for consecutive positions are
-     * contiguous vectors ({@link ActivationMath#scores}).
+     * transposed, (kvDim, position), so that attention scores for consecutive positions are contiguous
+     * vectors ({@link ActivationMath#scores}). The arrays hold {@link #capacity} positions and grow by
+     * doubling up to {@link #contextLength} as the sequence does ({@link #ensure}), so a short request
+     * holds a short cache; {@link #bytesFor} is the worst case, what admission must plan for.
      */
     static final class KvCache {
+        /** Positions a new cache holds before it first grows. */
+        static final int INITIAL_CAPACITY = 256;
+
         final int contextLength;
+        private final int kvDim;
+        /** Positions the arrays hold now: the keys' row stride. */
+        int capacity;
         final float[][] keys;
         final float[][] values;
 
@@ -53,8 +61,31 @@ final class Transformer {
                         + " values exceeds one array per layer; lower the context length");
             }
             this.contextLength = contextLength;
-            keys = new float[c.layers()][(int) floats];
-            values = new float[c.layers()][(int) floats];
+            this.kvDim = c.kvDim();
+            this.capacity = Math.min(contextLength, INITIAL_CAPACITY);
+            keys = new float[c.layers()][capacity * kvDim];
+            values = new float[c.layers()][capacity * kvDim];
+        }
+
+        /** Grows the arrays so position {@code position} fits (positions below it keep their values). */
+        void ensure(int position) {
+            if (position < capacity) {
+                return;
+            }
+            if (position >= contextLength) {
+                throw new ContextOverflowException(position + 1, contextLength);
+            }
+            int grown = Math.max(position + 1, (int) Math.min(contextLength, 2L * capacity));
+            for (int l = 0; l < keys.length; l++) {
+                float[] oldKeys = keys[l];
+                float[] newKeys = new float[grown * kvDim];
+                for (int d = 0; d < kvDim; d++) {
+                    System.arraycopy(oldKeys, d * capacity, newKeys, d * grown, capacity);
+                }
+                keys[l] = newKeys;
+                values[l] = java.util.Arrays.copyOf(values[l], grown * kvDim);
+            }
+            capacity = grown;
         }
 
         static long bytesFor(ModelConfig c, int contextLength) {
@@ -107,6 +138,7 @@ final class Transformer {
         int kvDim = c.kvDim();
         long attendedPositions = 0;
         for (int i = 0; i < count; i++) {
+            caches[i].ensure(positions[i]);
             w.tokenEmbedding.row(tokens[i], s.x[i]);
             fillRope(s.rope[i], positions[i]);
             attendedPositions += positions[i] + 1;
@@ -140,7 +172,7 @@ final class Transformer {
                     rotate(s.k[i], h * headDim, s.rope[i]);
                 }
                 float[] keys = caches[i].keys[l];
-                int stride = caches[i].contextLength;
+                int stride = caches[i].capacity;
                 for (int d = 0; d < kvDim; d++) {
                     keys[d * stride + positions[i]] = s.k[i][d];
                 }
@@ -203,7 +235,7 @@ final class Transformer {
         float[] q = s.q[entry];
         float[] keys = cache.keys[layer];
         float[] values = cache.values[layer];
-        math.scores(q, qOffset, keys, kvOffset * cache.contextLength, cache.contextLength, headDim, position + 1, attentionScale, scores);
+        math.scores(q, qOffset, keys, kvOffset * cache.capacity, cache.capacity, headDim, position + 1, attentionScale, scores);
         float max = Float.NEGATIVE_INFINITY;
         for (int t = 0; t <= position; t++) {
             max = Math.max(max, scores[t]);
