@@ -23,6 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * off-heap segment like an mmapped GGUF file) times one prepared activation vector, single-threaded:
  * the scalar reference kernel against the Vector API kernel that {@link RowKernel#fastest} picks.
  * Reported time is per matrix-vector product; weight bandwidth = rows·type.bytesFor(columns) / time.
+ * {@code batchedProduct} multiplies the same matrix by {@code inputs} vectors at once through
+ * {@link RowKernel#dotRows} (prefill and batched decode), single-threaded; MAC/s = rows·columns·inputs / time.
  * Lives in the engine's package to reach its package-private kernels.
  */
 @State(Scope.Thread)
@@ -48,11 +50,17 @@ public class RowKernelBenchmark {
     @Param({"2048"})
     public int columns;
 
+    /** Inputs of {@code batchedProduct}. */
+    @Param({"16"})
+    public int inputs;
+
     private Arena arena;
     private MemorySegment weights;
     private RowKernel rowKernel;
     private PreparedActivations activations;
     private float[] out;
+    private PreparedActivations[] batch;
+    private float[][] batchOut;
     private long rowBytes;
 
     @Setup(Level.Trial)
@@ -86,6 +94,15 @@ public class RowKernelBenchmark {
         activations = new PreparedActivations(columns);
         rowKernel.prepare(x, 0, columns, activations);
         out = new float[rows];
+        batch = new PreparedActivations[inputs];
+        batchOut = new float[inputs][rows];
+        for (int t = 0; t < inputs; t++) {
+            for (int c = 0; c < columns; c++) {
+                x[c] = (float) random.nextGaussian();
+            }
+            batch[t] = new PreparedActivations(columns);
+            rowKernel.prepare(x, 0, columns, batch[t]);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -99,5 +116,11 @@ public class RowKernelBenchmark {
             out[r] = rowKernel.dot(weights, r * rowBytes, activations, columns);
         }
         return out;
+    }
+
+    @Benchmark
+    public float[][] batchedProduct() {
+        rowKernel.dotRows(weights, 0, rowBytes, rows, batch, inputs, columns, batchOut, 0);
+        return batchOut;
     }
 }

@@ -11,6 +11,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -451,30 +452,33 @@ enum VectorRowKernels512 implements RowKernel {
             float d = half(w, block);
             FloatVector scale = FloatVector.broadcast(F, d);
             FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
-            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
+            // Q5_0/Q5_1: bit j of qh is the fifth bit of element j; a per-lane shift moves it to bit 31, a sign fill to a mask
+            IntVector fifth = IntVector.broadcast(I, fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0);
             if (L == 16) {
-                IntVector packed = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
+                ByteVector bytes = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset, LE);
+                IntVector packed = (IntVector) bytes.convertShape(ZERO_EXTEND_B2I, I, 0);
                 IntVector low = packed.and(0x0F);
-                IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                IntVector high = packed.lanewise(LSHR, 4);
                 if (fiveBit) {
-                    low = low.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 0)).lanewise(VectorOperators.ASHR, 31).and(16));
-                    high = high.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 16)).lanewise(VectorOperators.ASHR, 31).and(16));
+                    low = low.or(fifth.lanewise(LSHL, IntVector.fromArray(I, TOP_SHIFTS, 0)).lanewise(ASHR, 31).and(16));
+                    high = high.or(fifth.lanewise(LSHL, IntVector.fromArray(I, TOP_SHIFTS, 16)).lanewise(ASHR, 31).and(16));
                 }
-                lo = ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e), lo);
-                hi = ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e + 16), hi);
+                lo = ((FloatVector) low.convert(I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e), lo);
+                hi = ((FloatVector) high.convert(I2F, 0)).fma(scale, offset).fma(FloatVector.fromArray(F, v, e + 16), hi);
                 continue;
             }
             for (int part = 0; part < 2; part++) { // low nibbles (elements 0..15), then high (16..31)
                 for (int j = 0; j < 16; j += BL) {
                     ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + j, LE);
                     for (int p = 0; p < BL; p += L) {
-                        IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
-                        IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(VectorOperators.LSHR, 4);
+                        IntVector packed = ((IntVector) raw.convertShape(ZERO_EXTEND_B2I, I, p / L));
+                        IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(LSHR, 4);
                         if (fiveBit) {
-                            q = q.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, 16 * part + j + p)).lanewise(VectorOperators.ASHR, 31).and(16));
+                            IntVector toTop = IntVector.fromArray(I, TOP_SHIFTS, 16 * part + j + p);
+                            q = q.or(fifth.lanewise(LSHL, toTop).lanewise(ASHR, 31).and(16));
                         }
                         int at = e + 16 * part + j + p;
-                        FloatVector term = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
+                        FloatVector term = ((FloatVector) q.convert(I2F, 0)).fma(scale, offset);
                         if (((at / L) & 1) == 0) {
                             lo = term.fma(FloatVector.fromArray(F, v, at), lo);
                         } else {
@@ -498,7 +502,7 @@ enum VectorRowKernels512 implements RowKernel {
                 ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + 2 + j, LE);
                 for (int p = 0; p < BL; p += L) {
                     int at = e + j + p;
-                    FloatVector term = ((FloatVector) ((IntVector) raw.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale);
+                    FloatVector term = ((FloatVector) ((IntVector) raw.convertShape(B2I, I, p / L)).convert(I2F, 0)).mul(scale);
                     if (((at / L) & 1) == 0) {
                         lo = term.fma(FloatVector.fromArray(F, v, at), lo);
                     } else {
@@ -516,7 +520,7 @@ enum VectorRowKernels512 implements RowKernel {
             ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(BN, w, qsAddress + j, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, SN, 0);
             ShortVector low = packed.and((short) 0x0F);
-            ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+            ShortVector high = packed.lanewise(LSHR, 4);
             if (fiveBit) {
                 ShortVector laneBits = ShortVector.fromArray(SN, LANE_BITS, j);
                 VectorMask<Short> lowTop = ShortVector.broadcast(SN, (short) qh).and(laneBits).compare(VectorOperators.NE, 0);
@@ -580,12 +584,17 @@ enum VectorRowKernels512 implements RowKernel {
                     FloatVector lowOffset = FloatVector.broadcast(F, -(dmin * (int) ((mins >>> (16 * c)) & 0xFF)));
                     FloatVector highScale = FloatVector.broadcast(F, d * (int) ((scales >>> (16 * c + 8)) & 0xFF));
                     FloatVector highOffset = FloatVector.broadcast(F, -(dmin * (int) ((mins >>> (16 * c + 8)) & 0xFF)));
-                    IntVector first = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
-                    IntVector second = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0));
-                    lo = ((FloatVector) first.and(0x0F).convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).fma(FloatVector.fromArray(F, v, e), lo);
-                    hi = ((FloatVector) second.and(0x0F).convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).fma(FloatVector.fromArray(F, v, e + 16), hi);
-                    lo = ((FloatVector) first.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).fma(FloatVector.fromArray(F, v, e + 32), lo);
-                    hi = ((FloatVector) second.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).fma(FloatVector.fromArray(F, v, e + 48), hi);
+                    long qs = block + qsOffset + 32 * c;
+                    IntVector first = (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, qs, LE).convertShape(ZERO_EXTEND_B2I, I, 0);
+                    IntVector second = (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, qs + 16, LE).convertShape(ZERO_EXTEND_B2I, I, 0);
+                    FloatVector lowFirst = ((FloatVector) first.and(0x0F).convert(I2F, 0)).fma(lowScale, lowOffset);
+                    FloatVector lowSecond = ((FloatVector) second.and(0x0F).convert(I2F, 0)).fma(lowScale, lowOffset);
+                    FloatVector highFirst = ((FloatVector) first.lanewise(LSHR, 4).convert(I2F, 0)).fma(highScale, highOffset);
+                    FloatVector highSecond = ((FloatVector) second.lanewise(LSHR, 4).convert(I2F, 0)).fma(highScale, highOffset);
+                    lo = lowFirst.fma(FloatVector.fromArray(F, v, e), lo);
+                    hi = lowSecond.fma(FloatVector.fromArray(F, v, e + 16), hi);
+                    lo = highFirst.fma(FloatVector.fromArray(F, v, e + 32), lo);
+                    hi = highSecond.fma(FloatVector.fromArray(F, v, e + 48), hi);
                     continue;
                 }
                 for (int part = 0; part < 2; part++) { // low nibbles (sub-block 2c), then high (2c+1)
@@ -596,13 +605,14 @@ enum VectorRowKernels512 implements RowKernel {
                         ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + j, LE);
                         ByteVector rawHigh = fiveBit ? ByteVector.fromMemorySegment(B_FOR_I, w, block + 16 + j, LE) : raw;
                         for (int p = 0; p < BL; p += L) {
-                            IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
-                            IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(VectorOperators.LSHR, 4);
+                            IntVector packed = ((IntVector) raw.convertShape(ZERO_EXTEND_B2I, I, p / L));
+                            IntVector q = part == 0 ? packed.and(0x0F) : packed.lanewise(LSHR, 4);
                             if (fiveBit) {
-                                q = q.or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                                IntVector qh = (IntVector) rawHigh.convertShape(ZERO_EXTEND_B2I, I, p / L);
+                                q = q.or(qh.lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
                             }
                             int at = e + 32 * part + j + p;
-                            FloatVector term = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(scale, offset);
+                            FloatVector term = ((FloatVector) q.convert(I2F, 0)).fma(scale, offset);
                             if (((at / L) & 1) == 0) {
                                 lo = term.fma(FloatVector.fromArray(F, v, at), lo);
                             } else {
@@ -640,10 +650,10 @@ enum VectorRowKernels512 implements RowKernel {
                         int e = b * 256 + 128 * h + 32 * q;
                         float firstScale = d * (byte) (scales >>> (16 * q));
                         float secondScale = d * (byte) (scales >>> (16 * q + 8));
-                        IntVector first = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql, LE).convertShape(ZERO_EXTEND_B2I, I, 0))
-                                .lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhFirst.lanewise(LSHR, 2 * q).and(0x30));
-                        IntVector second = ((IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql + 16, LE).convertShape(ZERO_EXTEND_B2I, I, 0))
-                                .lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhSecond.lanewise(LSHR, 2 * q).and(0x30));
+                        IntVector lowFirst = (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql, LE).convertShape(ZERO_EXTEND_B2I, I, 0);
+                        IntVector lowSecond = (IntVector) ByteVector.fromMemorySegment(B_FOR_I, w, ql + 16, LE).convertShape(ZERO_EXTEND_B2I, I, 0);
+                        IntVector first = lowFirst.lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhFirst.lanewise(LSHR, 2 * q).and(0x30));
+                        IntVector second = lowSecond.lanewise(LSHR, 4 * (q >> 1)).and(0x0F).or(qhSecond.lanewise(LSHR, 2 * q).and(0x30));
                         FloatVector firstWeights = ((FloatVector) first.convert(I2F, 0))
                                 .fma(FloatVector.broadcast(F, firstScale), FloatVector.broadcast(F, -32 * firstScale));
                         FloatVector secondWeights = ((FloatVector) second.convert(I2F, 0))
@@ -661,7 +671,12 @@ enum VectorRowKernels512 implements RowKernel {
                         for (int p = 0; p < BL; p += L) {
                             int at = e + j + p;
                             float scale = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + ((at - b * 256) >>> 4));
-                            FloatVector term = ((FloatVector) ((IntVector) rawLow.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 4 * (q >> 1)).and(0x0F).or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 2 * q).and(3).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale));
+                            IntVector low = (IntVector) rawLow.convertShape(ZERO_EXTEND_B2I, I, p / L);
+                            IntVector high = (IntVector) rawHigh.convertShape(ZERO_EXTEND_B2I, I, p / L);
+                            IntVector quant = low.lanewise(LSHR, 4 * (q >> 1)).and(0x0F)
+                                    .or(high.lanewise(LSHR, 2 * q).and(3).lanewise(LSHL, 4));
+                            FloatVector term = ((FloatVector) quant.convert(I2F, 0))
+                                    .fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale));
                             if (((at / L) & 1) == 0) {
                                 lo = term.fma(FloatVector.fromArray(F, v, at), lo);
                             } else {
@@ -735,12 +750,12 @@ enum VectorRowKernels512 implements RowKernel {
                     ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + qsOffset + 32 * chunk + j, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                     ShortVector low = packed.and((short) 0x0F);
-                    ShortVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector high = packed.lanewise(LSHR, 4);
                     if (fiveBit) {
                         ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 16 + j, LE)
                                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                        low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk).and((short) 1).lanewise(VectorOperators.LSHL, 4));
-                        high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * chunk + 1).and((short) 1).lanewise(VectorOperators.LSHL, 4));
+                        low = low.or(qh.lanewise(LSHR, 2 * chunk).and((short) 1).lanewise(LSHL, 4));
+                        high = high.or(qh.lanewise(LSHR, 2 * chunk + 1).and((short) 1).lanewise(LSHL, 4));
                     }
                     // x − offset ≡ x + (−offset) in IEEE arithmetic
                     storeAffine(low, S, lowScaled, -lowOffset, out, at + 64 * chunk + j);
@@ -760,8 +775,8 @@ enum VectorRowKernels512 implements RowKernel {
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
         ShortVector qh = (ShortVector) ByteVector.fromMemorySegment(B_FOR_S, w, block + 128 + 32 * half + j, LE)
                 .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-        ShortVector low = quarter < 2 ? ql.and((short) 0x0F) : ql.lanewise(VectorOperators.LSHR, 4);
-        ShortVector top = qh.lanewise(VectorOperators.LSHR, 2 * quarter).and((short) 3).lanewise(VectorOperators.LSHL, 4);
+        ShortVector low = quarter < 2 ? ql.and((short) 0x0F) : ql.lanewise(LSHR, 4);
+        ShortVector top = qh.lanewise(LSHR, 2 * quarter).and((short) 3).lanewise(LSHL, 4);
         return low.or(top).sub((short) 32);
     }
 
@@ -809,7 +824,8 @@ enum VectorRowKernels512 implements RowKernel {
     static final int ROW_BLOCK = 6;
 
     /** Per-thread scratch: [0] decoded rows, [1] accumulator lanes of one micro-kernel call. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[TILE * TILE_ROWS * L]});
+    private static final ThreadLocal<float[][]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[TILE * TILE_ROWS * L]});
 
     private static boolean tiled(GgmlType type) {
         return switch (type) {
@@ -1019,19 +1035,20 @@ enum VectorRowKernels512 implements RowKernel {
             float d = half(w, block);
             FloatVector scale = FloatVector.broadcast(F, d);
             FloatVector offset = FloatVector.broadcast(F, nibbleOffset(kind, d));
-            int qh = fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0;
+            // Q5_0/Q5_1: bit j of qh is the fifth bit of element j; a per-lane shift moves it to bit 31, a sign fill to a mask
+            IntVector fifth = IntVector.broadcast(I, fiveBit ? w.get(KernelMath.INT_LE, block + qsOffset - 4) : 0);
             for (int j = 0; j < 16; j += BL) {
                 ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + j, LE);
                 for (int p = 0; p < BL; p += L) {
-                    IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
+                    IntVector packed = ((IntVector) raw.convertShape(ZERO_EXTEND_B2I, I, p / L));
                     IntVector low = packed.and(0x0F);
-                    IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                    IntVector high = packed.lanewise(LSHR, 4);
                     if (fiveBit) {
-                        low = low.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p)).lanewise(VectorOperators.ASHR, 31).and(16));
-                        high = high.or(IntVector.broadcast(I, qh).lanewise(VectorOperators.LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p + 16)).lanewise(VectorOperators.ASHR, 31).and(16));
+                        low = low.or(fifth.lanewise(LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p)).lanewise(ASHR, 31).and(16));
+                        high = high.or(fifth.lanewise(LSHL, IntVector.fromArray(I, TOP_SHIFTS, j + p + 16)).lanewise(ASHR, 31).and(16));
                     }
-                    ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(scale, offset).intoArray(out, at + e + j + p);
-                    ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(scale, offset).intoArray(out, at + e + 16 + j + p);
+                    ((FloatVector) low.convert(I2F, 0)).fma(scale, offset).intoArray(out, at + e + j + p);
+                    ((FloatVector) high.convert(I2F, 0)).fma(scale, offset).intoArray(out, at + e + 16 + j + p);
                 }
             }
         }
@@ -1046,8 +1063,10 @@ enum VectorRowKernels512 implements RowKernel {
                 ByteVector first = ByteVector.fromMemorySegment(B_FOR_I, w, block + 2 + j, LE);
                 ByteVector second = ByteVector.fromMemorySegment(B_FOR_I, w, block + 18 + j, LE);
                 for (int p = 0; p < BL; p += L) {
-                    ((FloatVector) ((IntVector) first.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + j + p);
-                    ((FloatVector) ((IntVector) second.convertShape(VectorOperators.B2I, I, p / L)).convert(VectorOperators.I2F, 0)).mul(scale).intoArray(out, at + e + 16 + j + p);
+                    IntVector q0 = (IntVector) first.convertShape(B2I, I, p / L);
+                    IntVector q1 = (IntVector) second.convertShape(B2I, I, p / L);
+                    ((FloatVector) q0.convert(I2F, 0)).mul(scale).intoArray(out, at + e + j + p);
+                    ((FloatVector) q1.convert(I2F, 0)).mul(scale).intoArray(out, at + e + 16 + j + p);
                 }
             }
         }
@@ -1072,16 +1091,16 @@ enum VectorRowKernels512 implements RowKernel {
                     ByteVector raw = ByteVector.fromMemorySegment(B_FOR_I, w, block + qsOffset + 32 * c + j, LE);
                     ByteVector rawHigh = fiveBit ? ByteVector.fromMemorySegment(B_FOR_I, w, block + 16 + j, LE) : raw;
                     for (int p = 0; p < BL; p += L) {
-                        IntVector packed = ((IntVector) raw.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
+                        IntVector packed = ((IntVector) raw.convertShape(ZERO_EXTEND_B2I, I, p / L));
                         IntVector low = packed.and(0x0F);
-                        IntVector high = packed.lanewise(VectorOperators.LSHR, 4);
+                        IntVector high = packed.lanewise(LSHR, 4);
                         if (fiveBit) {
-                            IntVector qh = ((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L));
-                            low = low.or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
-                            high = high.or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                            IntVector qh = ((IntVector) rawHigh.convertShape(ZERO_EXTEND_B2I, I, p / L));
+                            low = low.or(qh.lanewise(LSHR, 2 * c).and(1).lanewise(LSHL, 4));
+                            high = high.or(qh.lanewise(LSHR, 2 * c + 1).and(1).lanewise(LSHL, 4));
                         }
-                        ((FloatVector) low.convert(VectorOperators.I2F, 0)).fma(lowScale, lowOffset).intoArray(out, at + e + j + p);
-                        ((FloatVector) high.convert(VectorOperators.I2F, 0)).fma(highScale, highOffset).intoArray(out, at + e + 32 + j + p);
+                        ((FloatVector) low.convert(I2F, 0)).fma(lowScale, lowOffset).intoArray(out, at + e + j + p);
+                        ((FloatVector) high.convert(I2F, 0)).fma(highScale, highOffset).intoArray(out, at + e + 32 + j + p);
                     }
                 }
             }
@@ -1101,7 +1120,12 @@ enum VectorRowKernels512 implements RowKernel {
                         for (int p = 0; p < BL; p += L) {
                             int element = e + j + p;
                             float scale = d * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, block + 192 + ((element - b * 256) >>> 4));
-                            ((FloatVector) ((IntVector) rawLow.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 4 * (q >> 1)).and(0x0F).or(((IntVector) rawHigh.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p / L)).lanewise(VectorOperators.LSHR, 2 * q).and(3).lanewise(VectorOperators.LSHL, 4)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale)).intoArray(out, at + element);
+                            IntVector low = (IntVector) rawLow.convertShape(ZERO_EXTEND_B2I, I, p / L);
+                            IntVector high = (IntVector) rawHigh.convertShape(ZERO_EXTEND_B2I, I, p / L);
+                            IntVector quant = low.lanewise(LSHR, 4 * (q >> 1)).and(0x0F)
+                                    .or(high.lanewise(LSHR, 2 * q).and(3).lanewise(LSHL, 4));
+                            ((FloatVector) quant.convert(I2F, 0)).fma(FloatVector.broadcast(F, scale), FloatVector.broadcast(F, -32 * scale))
+                                    .intoArray(out, at + element);
                         }
                     }
                 }
