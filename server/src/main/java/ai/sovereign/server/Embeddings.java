@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * The embedded sentence-embedding model, {@value #MODEL_ID} (384 dimensions, L2-normalized, mean
  * pooling), from LangChain4j's in-process ONNX module on Maven Central, so embeddings work on a fresh
  * machine with no download. At most {@code parallelism} batches run at once; callers beyond that
- * wait briefly and then get a 429.
+ * wait briefly and then get a 429. The ONNX session (1.3 s to load) is built on a background thread,
+ * so it does not hold up the server's start; an embeddings request that comes first waits for it.
  */
 final class Embeddings {
     static final String MODEL_ID = "all-minilm-l6-v2";
@@ -26,7 +27,7 @@ final class Embeddings {
     /** The bundled ONNX weights, as a class-path resource of LangChain4j's module. */
     static final String WEIGHTS = "/all-minilm-l6-v2.onnx";
 
-    private final AllMiniLmL6V2EmbeddingModel model;
+    private final java.util.concurrent.CompletableFuture<AllMiniLmL6V2EmbeddingModel> model;
     private final Semaphore slots;
     private final String sha256;
 
@@ -35,7 +36,6 @@ final class Embeddings {
     /** Loads the model; its weights' SHA-256 (for ledger entries) comes from {@code hashes}, computed on first start. */
     Embeddings(int parallelism, ModelHashes hashes) {
         long start = System.nanoTime();
-        this.model = new AllMiniLmL6V2EmbeddingModel(Runnable::run);
         this.slots = new Semaphore(parallelism, true);
         URL weights = AllMiniLmL6V2EmbeddingModel.class.getResource(WEIGHTS);
         if (weights == null) {
@@ -46,7 +46,20 @@ final class Embeddings {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot hash the embedding model's weights " + WEIGHTS + ": " + e.getMessage(), e);
         }
-        Log.info("embedding model " + MODEL_ID + " (sha256 " + sha256 + ") ready in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+        this.model = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            AllMiniLmL6V2EmbeddingModel loaded = new AllMiniLmL6V2EmbeddingModel(Runnable::run);
+            Log.info("embedding model " + MODEL_ID + " (sha256 " + sha256 + ") ready in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            return loaded;
+        }, runnable -> Thread.ofPlatform().daemon().name("sovereign-embedding-load").start(runnable));
+    }
+
+    /** The loaded model, waiting for the background load if it is still running. */
+    private AllMiniLmL6V2EmbeddingModel model() {
+        try {
+            return model.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new IllegalStateException("the embedding model " + MODEL_ID + " failed to load: " + e.getCause(), e.getCause());
+        }
     }
 
     /** The SHA-256 (hex) of the ONNX weight file the model runs. */
@@ -70,7 +83,7 @@ final class Embeddings {
             for (String input : inputs) {
                 segments.add(TextSegment.from(input));
             }
-            Response<List<Embedding>> response = model.embedAll(segments);
+            Response<List<Embedding>> response = model().embedAll(segments);
             List<float[]> vectors = new ArrayList<>(inputs.size());
             for (Embedding e : response.content()) {
                 vectors.add(e.vector());
